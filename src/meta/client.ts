@@ -1,0 +1,120 @@
+// A client of the meta API for every other role and the CLI: tries each endpoint,
+// follows the leader hint, retries 503s with backoff, and submits commands through a
+// client session (the same sequence on every retry, so a command applies once).
+import { randomUUID } from 'node:crypto';
+import type { ApplyResult, Command, MetaState } from './state.js';
+import type { MemberStatus } from './member.js';
+
+export class MetaClientError extends Error {
+  constructor(message: string, readonly status: number, readonly code: string) {
+    super(message);
+    this.name = 'MetaClientError';
+  }
+}
+
+export interface MetaClientOptions {
+  readonly endpoints: string[];
+  readonly token: string;
+  /** Give up on one call after this long (default 15 s). */
+  readonly deadlineMs?: number;
+  readonly clientId?: string;
+}
+
+export interface WatchResult {
+  version: number;
+  changed: boolean;
+  settings: MetaState['settings'];
+  nodes: MetaState['nodes'];
+  partitions: MetaState['partitions'];
+}
+
+export class MetaClient {
+  private endpoints: string[];
+  private preferred = 0;
+  private seq = 0;
+  readonly clientId: string;
+
+  constructor(private readonly opts: MetaClientOptions) {
+    if (opts.endpoints.length === 0) throw new Error('no meta endpoints given');
+    this.endpoints = opts.endpoints.map((e) => (e.startsWith('http') ? e : `http://${e}`).replace(/\/$/, ''));
+    this.clientId = opts.clientId ?? randomUUID();
+  }
+
+  /** One request with failover; 4xx answers are final, 503 and network errors are retried. */
+  async request<T>(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + (this.opts.deadlineMs ?? 15_000);
+    let lastError = 'no endpoint answered';
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      const base = this.endpoints[this.preferred % this.endpoints.length]!;
+      try {
+        const res = await fetch(base + path, {
+          method,
+          headers: { authorization: `Bearer ${this.opts.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          body: body !== undefined ? JSON.stringify(body) : undefined,
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+        if (res.ok) return json as T;
+        const code = json?.error?.code ?? 'http-error';
+        const message = json?.error?.message ?? `HTTP ${res.status}`;
+        if (res.status !== 503) throw new MetaClientError(message, res.status, code);
+        lastError = message;
+        const leader = res.headers.get('x-opera-leader');
+        if (leader) this.useEndpoint(leader);
+        else this.preferred++;
+      } catch (err) {
+        if (err instanceof MetaClientError) throw err;
+        lastError = `${base}: ${(err as Error).message}`;
+        this.preferred++;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(attempt, 5))));
+    }
+    throw new MetaClientError(`meta is unavailable: ${lastError}`, 503, 'unavailable');
+  }
+
+  private useEndpoint(url: string): void {
+    const u = url.replace(/\/$/, '');
+    let i = this.endpoints.indexOf(u);
+    if (i < 0) {
+      this.endpoints.push(u);
+      i = this.endpoints.length - 1;
+    }
+    this.preferred = i;
+  }
+
+  /** Submits a command exactly once; resolves with its result (ok or a refusal). */
+  async command(command: Command): Promise<ApplyResult> {
+    const seq = ++this.seq;
+    const res = await this.request<{ result: ApplyResult }>('POST', '/v1/meta/commands', { clientId: this.clientId, seq, command });
+    return res.result;
+  }
+
+  async state(consistency: 'linearizable' | 'local' = 'linearizable'): Promise<{ applied: number; state: MetaState }> {
+    return this.request('GET', `/v1/meta/state?consistency=${consistency}`);
+  }
+
+  async watch(after: number, timeoutMs = 30_000): Promise<WatchResult> {
+    return this.request('GET', `/v1/meta/watch?after=${after}&timeoutMs=${timeoutMs}`, undefined, timeoutMs + 10_000);
+  }
+
+  async status(): Promise<MemberStatus> {
+    return this.request('GET', '/v1/meta/status');
+  }
+
+  /** The status of one endpoint only, without failover (for per-member health). */
+  async statusOf(endpoint: string, timeoutMs = 2000): Promise<MemberStatus | null> {
+    try {
+      const res = await fetch(`${endpoint.replace(/\/$/, '')}/v1/meta/status`, {
+        headers: { authorization: `Bearer ${this.opts.token}` },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      return res.ok ? ((await res.json()) as MemberStatus) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async members(op: 'add' | 'remove' | 'transfer', body: { id: string; api?: string; raft?: string }): Promise<void> {
+    await this.request('POST', '/v1/meta/members', { op, ...body }, 20_000);
+  }
+}

@@ -1,0 +1,59 @@
+// A meta member's directory: member.json (who it is, where its peers are), its copy of
+// the cluster secrets (mode 0600) and the Raft storage. Read and written here only.
+import { createHmac } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClusterSecrets } from '../crypto/secrets.js';
+import type { MemberAddress } from './machine.js';
+
+export interface MemberFile {
+  readonly format: 'space-opera/meta-member';
+  readonly clusterId: string;
+  readonly id: string;
+  readonly address: MemberAddress;
+  /** The members known when this directory was made; the log keeps the list current. */
+  readonly peers: Record<string, MemberAddress>;
+}
+
+export const MEMBER_FILE = 'member.json';
+export const SECRETS_FILE = 'secrets.json';
+export const RAFT_DIR = 'raft';
+
+const MEMBER_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export function checkMemberId(id: string): void {
+  if (!MEMBER_ID.test(id)) throw new Error(`member id "${id}" must be 1..63 characters of a-z, 0-9, '_' or '-'`);
+}
+
+/** "host:port" with a port in range; the host is kept as given. */
+export function checkHostPort(value: string, what: string): void {
+  const m = /^(.+):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`${what} "${value}" must be HOST:PORT`);
+}
+
+export async function writeMemberFile(dir: string, file: MemberFile): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `${MEMBER_FILE}.tmp`);
+  await writeFile(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o644 });
+  await rename(tmp, join(dir, MEMBER_FILE));
+}
+
+export async function readMemberFile(dir: string): Promise<MemberFile> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MEMBER_FILE), 'utf8');
+  } catch {
+    throw new Error(`${dir} is not a meta member directory (no ${MEMBER_FILE}); run \`opera meta bootstrap\` first`);
+  }
+  const file = JSON.parse(text) as MemberFile;
+  if (file.format !== 'space-opera/meta-member') throw new Error(`${join(dir, MEMBER_FILE)} is not a meta member file`);
+  checkMemberId(file.id);
+  checkHostPort(file.address.api, 'api address');
+  checkHostPort(file.address.raft, 'raft address');
+  return file;
+}
+
+/** The key that authenticates Raft connections: derived, so the authority key itself never travels. */
+export function raftTransportSecret(secrets: ClusterSecrets): Uint8Array {
+  return createHmac('sha256', secrets.authority.secretKey.expose()).update('space-opera raft transport v1').digest();
+}
