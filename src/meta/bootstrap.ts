@@ -35,7 +35,7 @@ export interface ClusterFile {
 export function parseMembers(spec: string): MemberSpec[] {
   const out: MemberSpec[] = [];
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([^=]+)=(.+):(\d+)(?::(\d+))?$/.exec(part);
+    const m = /^([^=]+)=([^:\[\]]+|\[[0-9a-fA-F:.]+\]):(\d+)(?::(\d+))?$/.exec(part);
     if (!m) throw new Error(`member "${part}" must look like id=HOST:PORT or id=HOST:PORT:RAFTPORT`);
     const [, id, host, port, raftPort] = m as unknown as [string, string, string, string, string | undefined];
     checkMemberId(id);
