@@ -80,6 +80,13 @@ export function metaApi(member: MetaMember, log: Logger): Koa {
     ctx.body = { version: s.version, changed: s.version > after, settings: s.settings, nodes: s.nodes, partitions: s.partitions };
   });
 
+  router.get('/v1/meta/backup', allow(auth, ['admin']), async (ctx) => {
+    if (!member.isLeader()) return forward(ctx, member, undefined);
+    await member.readBarrier().catch(rethrow);
+    ctx.type = 'application/json';
+    ctx.body = Buffer.from(member.machine.snapshot());
+  });
+
   router.post('/v1/meta/members', allow(auth, ['admin']), async (ctx) => {
     const body = await readJson(ctx);
     if (!member.isLeader()) return forward(ctx, member, body);

@@ -60,9 +60,17 @@ export interface BootstrapResult {
   readonly memberDirs: string[];
 }
 
-export async function bootstrapCluster(opts: {
-  dir: string; members: MemberSpec[]; partitions: number; replication: number; now?: number;
-}): Promise<BootstrapResult> {
+export interface BootstrapOptions {
+  dir: string;
+  members: MemberSpec[];
+  partitions: number;
+  replication: number;
+  now?: number;
+  /** Disaster recovery: start from a backup's state, with the old cluster's secrets. */
+  restore?: { backup: Uint8Array; secrets: ClusterSecrets };
+}
+
+export async function bootstrapCluster(opts: BootstrapOptions): Promise<BootstrapResult> {
   const { dir, members } = opts;
   if (await exists(join(dir, CLUSTER_FILE))) {
     throw new Error(`${dir} already holds a cluster (${CLUSTER_FILE} exists); refusing to bootstrap over it`);
@@ -84,26 +92,39 @@ export async function bootstrapCluster(opts: {
   }
 }
 
-async function buildCluster(staging: string, dir: string, opts: {
-  members: MemberSpec[]; partitions: number; replication: number; now?: number;
-}): Promise<BootstrapResult> {
+async function buildCluster(staging: string, dir: string, opts: BootstrapOptions): Promise<BootstrapResult> {
   const { members } = opts;
   const now = opts.now ?? Date.now();
-  const clusterId = randomBytes(8).toString('hex');
-  const init = apply(initialState(), {
-    type: 'init-cluster', clusterId, partitions: opts.partitions, replication: opts.replication,
-    members: members.map((m) => ({ id: m.id, url: `http://${m.api}` })),
-  }, now);
-  if (!init.result.ok) throw new Error(`invalid cluster settings: ${init.result.message}`);
+  const memberInfo = members.map((m) => ({ id: m.id, url: `http://${m.api}` }));
+  let state;
+  if (opts.restore) {
+    // The backup's state as of its read index; members are the new group's. Client
+    // sessions are not carried over: no client of the old group can still be retrying.
+    const old = MetaMachine.restore(opts.restore.backup, JSON.parse(Buffer.from(opts.restore.backup).toString('utf8')).applied);
+    const renamed = apply(old.state, { type: 'meta-members', members: memberInfo }, now);
+    if (!renamed.result.ok) throw new Error(`the backup cannot be restored: ${renamed.result.message}`);
+    state = renamed.state;
+  } else {
+    const init = apply(initialState(), {
+      type: 'init-cluster', clusterId: randomBytes(8).toString('hex'), partitions: opts.partitions, replication: opts.replication,
+      members: memberInfo,
+    }, now);
+    if (!init.result.ok) throw new Error(`invalid cluster settings: ${init.result.message}`);
+    state = init.state;
+  }
+  const clusterId = state.settings!.clusterId;
   const addresses = new Map(members.map((m) => [m.id, { api: m.api, raft: m.raft }]));
-  const data = new MetaMachine(init.state, 0, addresses).snapshot();
+  const data = new MetaMachine(state, 0, addresses).snapshot();
   const config: Config = { voters: members.map((m) => m.id), learners: [] };
   const snapshot: Snapshot = { meta: { index: 0, term: 0, config }, data };
 
-  const secrets = generateClusterSecrets();
+  const secrets = opts.restore?.secrets ?? generateClusterSecrets();
   await mkdir(staging, { recursive: true });
   await saveClusterSecrets(join(staging, SECRETS_FILE), secrets);
-  const cluster: ClusterFile = { format: 'space-opera/cluster', clusterId, members, partitions: opts.partitions, replication: opts.replication };
+  const cluster: ClusterFile = {
+    format: 'space-opera/cluster', clusterId, members,
+    partitions: state.settings!.partitions, replication: state.settings!.replication,
+  };
   await writeFile(join(staging, INITIAL_SNAPSHOT_FILE), JSON.stringify({ config, data: Buffer.from(data).toString('base64') }));
   for (const m of members) await createMemberDir(join(staging, m.id), cluster, m, secrets, snapshot);
   const adminToken = mintToken(secrets.authority, { role: 'admin', sub: 'admin', iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + ADMIN_TOKEN_TTL_S });

@@ -114,6 +114,12 @@ export class MetaClient {
     }
   }
 
+  /** A consistent copy of the whole meta machine (state, sessions, addresses). */
+  async backup(): Promise<Uint8Array> {
+    const doc = await this.request<unknown>('GET', '/v1/meta/backup');
+    return new TextEncoder().encode(JSON.stringify(doc));
+  }
+
   async members(op: 'add' | 'remove' | 'transfer', body: { id: string; api?: string; raft?: string }): Promise<void> {
     await this.request('POST', '/v1/meta/members', { op, ...body }, 20_000);
   }

@@ -62,6 +62,7 @@ export class RaftNode {
   private pendingSnapshot: Snapshot | null = null;
   private appliedHandedOut: number;
   private prevHard: HardState;
+  private prevSoft: SoftState;
   private outstanding: { entries: Entry[]; snapshot: Snapshot | null; appliedTo: number } | null = null;
 
   constructor(options: RaftOptions, boot: RaftBoot) {
@@ -82,6 +83,7 @@ export class RaftNode {
     this.appliedHandedOut = this.log.applied;
     this.prevHard = { term: this.term, vote: this.vote, commit: this.log.committed };
     this.becomeFollower(this.term, null);
+    this.prevSoft = this.softState();
   }
 
   // ---- public API ------------------------------------------------------------------
@@ -175,7 +177,8 @@ export class RaftNode {
       this.hardChanged() ||
       this.log.committed > this.appliedHandedOut ||
       this.readStates.length > 0 ||
-      this.failedReads.length > 0
+      this.failedReads.length > 0 ||
+      this.softChanged()
     );
   }
 
@@ -200,6 +203,7 @@ export class RaftNode {
       failedReads: this.failedReads,
       softState: this.softState(),
     };
+    this.prevSoft = rd.softState;
     this.msgs = [];
     this.readStates = [];
     this.failedReads = [];
@@ -342,7 +346,13 @@ export class RaftNode {
 
   private handleAppend(m: Extract<Message, { type: 'Append' }>): void {
     if (m.prevIndex < this.log.committed) {
-      // Our committed prefix is in the leader's log too (Leader Completeness): skip it.
+      // Our committed prefix is in the leader's log too (Leader Completeness): skip it,
+      // but check the one entry where the two overlap at our commit index.
+      const atCommit = m.entries.find((e) => e.index === this.log.committed);
+      invariant(
+        atCommit === undefined || this.log.termAt(atCommit.index) === undefined || this.log.termAt(atCommit.index) === atCommit.term,
+        () => `leader ${m.from} disagrees with committed entry ${this.log.committed}`,
+      );
       this.appendAndAck(m, m.entries.filter((e) => e.index > this.log.committed));
       return;
     }
@@ -540,7 +550,9 @@ export class RaftNode {
       for (const peer of this.progress.keys()) this.sendHeartbeat(peer, this.reads.currentSeq());
     }
     for (const [peer, pr] of this.progress) {
-      pr.stallTicks++;
+      // Stalled only while there is something to replicate and the match does not move.
+      if (pr.match < this.log.lastIndex()) pr.stallTicks++;
+      else pr.stallTicks = 0;
       if (pr.state === 'snapshot' && ++pr.snapshotIdleTicks >= this.opts.electionTicks) {
         pr.snapshotIdleTicks = 0;
         this.sendSnapshotChunk(peer, pr); // the chunk or its reply was lost: resend
@@ -639,6 +651,10 @@ export class RaftNode {
 
   private send(m: DistributiveOmit<Message, 'from' | 'term'>): void {
     this.msgs.push({ ...m, from: this.id, term: this.term } as Message);
+  }
+
+  private softChanged(): boolean {
+    return this.prevSoft.role !== this.role || this.prevSoft.leader !== this.leader || this.prevSoft.term !== this.term;
   }
 
   private hardChanged(): boolean {

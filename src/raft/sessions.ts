@@ -57,7 +57,9 @@ export class SessionTable<R> {
   apply(clientId: string, seq: number, index: number, apply: () => R): SessionOutcome<R> {
     const s = this.sessions.get(clientId);
     if (s && seq === s.seq) {
-      s.lastIndex = index;
+      // A retry keeps the session alive: move it to the most recently used end.
+      this.sessions.delete(clientId);
+      this.sessions.set(clientId, { ...s, lastIndex: index });
       return { kind: 'duplicate', result: s.result };
     }
     if (s && seq < s.seq) return { kind: 'stale' };

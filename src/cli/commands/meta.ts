@@ -1,5 +1,6 @@
 // `opera meta bootstrap|start|status|add|remove|transfer`.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { loadClusterSecrets } from '../../crypto/secrets.js';
 import { join, resolve } from 'node:path';
 import { Option } from 'clipanion';
 import { makeLogger, stopOnSignals } from '../../common/logger.js';
@@ -19,8 +20,14 @@ export class MetaBootstrapCommand extends OperaCommand {
   members = Option.String('--members', { required: true, description: 'id=HOST:PORT[:RAFTPORT],...' });
   partitions = Option.String('--partitions', { description: 'Partition count P (default 64)' });
   replication = Option.String('--replication', { description: 'Replication factor R (default 3)' });
+  restore = Option.String('--restore', { description: 'Disaster recovery: start from this backup file (made by `opera meta backup`)' });
+  secrets = Option.String('--secrets', { description: 'With --restore: the old cluster\'s secrets.json' });
 
   async run(): Promise<number> {
+    if ((this.restore === undefined) !== (this.secrets === undefined)) throw new UsageError('--restore and --secrets go together');
+    const restore = this.restore && this.secrets
+      ? { backup: await readFile(resolve(this.restore)), secrets: await loadClusterSecrets(resolve(this.secrets)) }
+      : undefined;
     let members;
     try {
       members = parseMembers(this.members);
@@ -30,7 +37,7 @@ export class MetaBootstrapCommand extends OperaCommand {
     const partitions = intOption(this.partitions, '--partitions', 64, 1, 65536);
     const replication = intOption(this.replication, '--replication', 3, 1, 9);
     const dir = resolve(this.dir);
-    const res = await bootstrapCluster({ dir, members, partitions, replication });
+    const res = await bootstrapCluster({ dir, members, partitions, replication, ...(restore ? { restore } : {}) });
     const next = res.memberDirs.map((d) => `  opera meta start --dir ${d}`).join('\n');
     this.out(
       `Bootstrapped cluster ${res.clusterId} with ${members.length} members in ${dir}\n` +
@@ -144,6 +151,22 @@ export class MetaAddCommand extends MetaAdminCommand {
   }
 }
 
+export class MetaBackupCommand extends MetaAdminCommand {
+  static override paths = [['meta', 'backup']];
+  static override usage = OperaCommand.Usage({
+    description: 'Write a consistent copy of the meta state to a file (restore it with `opera meta bootstrap --restore`)',
+  });
+  outFile = Option.String('--out', { required: true, description: 'File to write' });
+
+  async run(): Promise<number> {
+    const client = await this.client();
+    const backup = await client.backup();
+    await writeFile(resolve(this.outFile), backup, { mode: 0o600 });
+    this.out(`Wrote ${backup.byteLength} bytes to ${resolve(this.outFile)}`, { file: resolve(this.outFile), bytes: backup.byteLength });
+    return 0;
+  }
+}
+
 export class MetaRemoveCommand extends MetaAdminCommand {
   static override paths = [['meta', 'remove']];
   static override usage = OperaCommand.Usage({ description: 'Remove a meta member from the group (one at a time)' });
@@ -170,4 +193,4 @@ export class MetaTransferCommand extends MetaAdminCommand {
   }
 }
 
-export const metaCommands = [MetaBootstrapCommand, MetaStartCommand, MetaStatusCommand, MetaAddCommand, MetaRemoveCommand, MetaTransferCommand];
+export const metaCommands = [MetaBootstrapCommand, MetaStartCommand, MetaStatusCommand, MetaAddCommand, MetaRemoveCommand, MetaTransferCommand, MetaBackupCommand];
