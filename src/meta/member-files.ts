@@ -1,7 +1,7 @@
 // A meta member's directory: member.json (who it is, where its peers are), its copy of
 // the cluster secrets (mode 0600) and the Raft storage. Read and written here only.
 import { createHmac } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterSecrets } from '../crypto/secrets.js';
 import type { MemberAddress } from './machine.js';
@@ -56,4 +56,39 @@ export async function readMemberFile(dir: string): Promise<MemberFile> {
 /** The key that authenticates Raft connections: derived, so the authority key itself never travels. */
 export function raftTransportSecret(secrets: ClusterSecrets): Uint8Array {
   return createHmac('sha256', secrets.authority.secretKey.expose()).update('space-opera raft transport v1').digest();
+}
+
+/**
+ * One process per member directory: two members writing one log would corrupt it.
+ * The lock file holds the owner's pid; a lock left by a dead process is taken over.
+ */
+export async function lockMemberDir(dir: string): Promise<() => Promise<void>> {
+  const path = join(dir, 'LOCK');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return async () => {
+        await unlink(path).catch(() => {});
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`${dir} is in use by process ${owner}; a member directory serves one process at a time`);
+      }
+      await unlink(path).catch(() => {});
+    }
+  }
+  throw new Error(`could not lock ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

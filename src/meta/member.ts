@@ -12,7 +12,7 @@ import { RaftStorage } from '../raft/storage/raft-storage.js';
 import type { ConfigChange, Message, Ready } from '../raft/types.js';
 import { startRaftTransport, type RaftTransport } from './transport/transport.js';
 import { encodeAddressContext, encodeLoggedCommand, MetaMachine, type MemberAddress } from './machine.js';
-import { RAFT_DIR, readMemberFile, raftTransportSecret, SECRETS_FILE, type MemberFile } from './member-files.js';
+import { lockMemberDir, RAFT_DIR, readMemberFile, raftTransportSecret, SECRETS_FILE, type MemberFile } from './member-files.js';
 import { MetaMetrics } from './metrics.js';
 import type { ApplyResult } from './state.js';
 
@@ -88,8 +88,11 @@ export class MetaMember extends EventEmitter {
     return m;
   }
 
+  private unlock: () => Promise<void> = async () => {};
+
   private async open(): Promise<void> {
     const log = this.opts.log;
+    this.unlock = await lockMemberDir(this.opts.dir);
     this.storage = await RaftStorage.open(join(this.opts.dir, RAFT_DIR), {
       sync: this.opts.sync,
       onSync: (ms) => this.metrics.fsync(ms),
@@ -375,6 +378,7 @@ export class MetaMember extends EventEmitter {
     await this.running;
     await this.transport.close();
     await this.storage.close();
+    await this.unlock();
     for (const w of this.waiters.values()) w.reject(new UnavailableError('member is shutting down'));
     for (const w of this.readWaiters.values()) w.reject(new UnavailableError('member is shutting down'));
   }
