@@ -71,8 +71,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function httpOk(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+async function httpOk(url: string, token?: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000), headers: token ? { authorization: `Bearer ${token}` } : {} });
   await res.arrayBuffer();
   return res.ok;
 }
@@ -116,7 +116,7 @@ export async function startDevCluster(opts: { dir: string; nodes: number; env?: 
       'gateway', 'start', '--meta', metaDir, '--listen', `127.0.0.1:${layout.gateway}`,
       '--secrets', join(metaDir, 'secrets.json'),
     ]);
-    await waitFor('the gateway', () => httpOk(`${gateway}/readyz`), 30_000, died);
+    await waitFor('the gateway', () => httpOk(`${gateway}/readyz`, token), 30_000, died);
 
     const secrets = await loadClusterSecrets(join(metaDir, 'secrets.json'));
     for (const n of layout.nodes) {

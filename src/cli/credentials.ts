@@ -1,0 +1,91 @@
+// The CLI's credentials file: which gateway to talk to and with which token. It lives at
+// $OPERA_HOME/credentials.json, else ~/.config/opera/credentials.json, mode 0600 (a
+// token is a bearer secret). `opera login` and `opera dev` write it; every command that
+// calls the gateway reads it last, after flags and OPERA_GATEWAY / OPERA_TOKEN.
+import { chmod, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface Credentials {
+  readonly gateway?: string;
+  readonly token?: string;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const MAX_FILE_BYTES = 64 * 1024;
+
+export function credentialsFile(env: Env = process.env): string {
+  const home = env['OPERA_HOME'];
+  if (home !== undefined && home !== '') return join(home, 'credentials.json');
+  return join(env['HOME'] || homedir(), '.config', 'opera', 'credentials.json');
+}
+
+/** The file's content; {} when it does not exist. Refuses a file others may read. */
+export async function readCredentialsFile(path: string = credentialsFile()): Promise<Credentials> {
+  const file = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw new Error(`cannot read the credentials file ${path}: ${err.code ?? err.message}`);
+  });
+  if (file === null) return {};
+  let text: string;
+  try {
+    const info = await file.stat();
+    if ((info.mode & 0o077) !== 0) {
+      throw new Error(`the credentials file ${path} is readable by others (mode 0${(info.mode & 0o777).toString(8)}): run chmod 600 on it`);
+    }
+    if (info.size > MAX_FILE_BYTES) throw new Error(`the credentials file ${path} is too large`);
+    text = await file.readFile('utf8');
+  } finally {
+    await file.close();
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new Error(`the credentials file ${path} is not valid JSON`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`the credentials file ${path} must hold a JSON object`);
+  const { gateway, token } = doc as Record<string, unknown>;
+  if (gateway !== undefined && typeof gateway !== 'string') throw new Error(`${path}: "gateway" must be a URL string`);
+  if (token !== undefined && typeof token !== 'string') throw new Error(`${path}: "token" must be a string`);
+  return { ...(gateway ? { gateway } : {}), ...(token ? { token } : {}) };
+}
+
+/** Writes the file atomically with mode 0600 (its directory 0700 when created). */
+export async function writeCredentialsFile(credentials: Credentials, path: string = credentialsFile()): Promise<string> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const file = await open(temp, 'wx', 0o600);
+  try {
+    await file.writeFile(JSON.stringify({ gateway: credentials.gateway, token: credentials.token }, null, 2) + '\n');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  try {
+    await chmod(temp, 0o600);
+    await rename(temp, path);
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  return path;
+}
+
+/** Each field from the flags, else the environment, else the credentials file. */
+export async function resolveCredentials(flags: Credentials, env: Env = process.env): Promise<Credentials> {
+  let gateway = flags.gateway ?? nonEmpty(env['OPERA_GATEWAY']);
+  let token = flags.token ?? nonEmpty(env['OPERA_TOKEN']);
+  if (gateway === undefined || token === undefined) {
+    const file = await readCredentialsFile(credentialsFile(env));
+    gateway ??= file.gateway;
+    token ??= file.token;
+  }
+  return { ...(gateway !== undefined ? { gateway } : {}), ...(token !== undefined ? { token } : {}) };
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
