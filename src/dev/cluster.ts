@@ -2,8 +2,8 @@
 // and (when built) a sentinel — as child processes on free 127.0.0.1 ports. The layout
 // is kept in DIR/dev.json so that a second start resumes the same cluster and data.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../common/ports.js';
 import { loadClusterSecrets } from '../crypto/secrets.js';
 import { mintToken } from '../crypto/tokens.js';
 import { bootstrapCluster, ADMIN_TOKEN_FILE } from '../meta/bootstrap.js';
@@ -23,17 +23,6 @@ export interface DevCluster {
   readonly token: string;
   readonly supervisor: Supervisor;
   readonly processes: DevProcess[];
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 async function newLayout(nodes: number): Promise<DevLayout> {
