@@ -9,7 +9,7 @@ import { createDecryptStream, createEncryptStream, newSealingKey } from '../cryp
 import { decodeHeader, HEADER_LENGTH, plaintextLength } from '../crypto/envelope-format.js';
 import { unwrapOne, type KeyService } from '../crypto/key-service.js';
 import { GatewayError, type GatewayAccess } from './gateway-http.js';
-import { ClientMap, type KeyRoute, type MapNode } from './partition-map.js';
+import { ClientMap, type KeyRoute, type MapNode, type PartitionMapSource } from './partition-map.js';
 import { RemoteKeyService } from './remote-keys.js';
 
 export interface ObjectInfo {
@@ -43,10 +43,10 @@ export function objectPath(partition: number, key: string): string {
 }
 
 export class ObjectClient {
-  readonly map: ClientMap;
+  readonly map: PartitionMapSource;
   private readonly keys: KeyService;
 
-  constructor(private readonly access: GatewayAccess, opts: { keys?: KeyService; map?: ClientMap } = {}) {
+  constructor(private readonly access: GatewayAccess, opts: { keys?: KeyService; map?: PartitionMapSource } = {}) {
     this.map = opts.map ?? new ClientMap(access);
     this.keys = opts.keys ?? new RemoteKeyService(access);
   }

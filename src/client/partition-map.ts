@@ -30,7 +30,15 @@ export interface KeyRoute {
   readonly replicas: MapNode[];
 }
 
-export class ClientMap {
+/** Where the client learns the map from: the gateway over HTTP, or the gateway's own cache. */
+export interface PartitionMapSource {
+  current(): Promise<PartitionMapView>;
+  refresh(): Promise<PartitionMapView>;
+  route(key: string): Promise<KeyRoute>;
+  partition(p: number): Promise<KeyRoute>;
+}
+
+export class ClientMap implements PartitionMapSource {
   private map: PartitionMapView | null = null;
   private loading: Promise<PartitionMapView> | null = null;
 

@@ -31,7 +31,9 @@ export function registeredRoutes(router: Router): [string, string][] {
   const out: [string, string][] = [];
   for (const layer of router.stack) {
     if (typeof layer.path !== 'string') continue;
-    for (const method of layer.methods) if (method !== 'HEAD') out.push([method, layer.path]);
+    // GET layers also answer HEAD; an explicit HEAD route is a layer of its own.
+    const explicitHead = layer.methods.length === 1 && layer.methods[0] === 'HEAD';
+    for (const method of layer.methods) if (method !== 'HEAD' || explicitHead) out.push([method, layer.path]);
   }
   return out;
 }

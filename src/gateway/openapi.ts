@@ -44,6 +44,8 @@ const body = (schema: Schema): Schema => ({ requestBody: { required: true, ...js
 const VIEW = ['admin', 'client', 'sentinel', 'node'];
 const PROBE = ['admin', 'client', 'gateway', 'node', 'sentinel'];
 const KEYS = ['client', 'admin', 'gateway'];
+const OBJECTS = ['client', 'admin'];
+const OBJECT_PARAMS = [{ name: 'key', in: 'path', required: true, schema: { type: 'string', description: 'the object key; its / separators stay as they are' } }];
 
 const nodeRef = obj({ id: str(), url: { type: 'string', nullable: true } }, ['id', 'url']);
 const wrapped = obj({
@@ -165,5 +167,41 @@ export const openApiDocument = {
       }),
     },
     '/v1/plans': { get: op('Re-replication and rebalancing plans with progress and ETA', VIEW, { '200': ok('Plans', { type: 'object' }) }) },
+    '/v1/objects': {
+      get: op('Ordered, paginated listing of keys by prefix across every partition', OBJECTS, {
+        '200': ok('A page', obj({
+          items: { type: 'array', items: obj({ key: str(), version: int(), size: int('plaintext bytes'), contentType: str(), digest: str('SHA-256 of the ciphertext') }) },
+          next: { type: 'string', nullable: true, description: 'cursor for ?after= (null on the last page)' },
+        }, ['items', 'next'])),
+        '400': error('invalid-prefix, bad-cursor or a bad limit'),
+      }, { parameters: [
+        { name: 'prefix', in: 'query', schema: str() },
+        { name: 'after', in: 'query', schema: str('cursor from the previous page') },
+        { name: 'limit', in: 'query', schema: int('1..10000, default 1000') },
+      ] }),
+    },
+    '/v1/objects/{key}': {
+      put: op('Store a value (streamed; encrypted by the gateway)', OBJECTS, {
+        '201': ok('Stored', obj({ key: str(), version: int('the new ETag') }, ['key', 'version'])),
+        '400': error('invalid-key'),
+        '412': error('precondition-failed: If-Match or If-None-Match did not hold'),
+        '503': error('not-enough-replicas, no-primary or retry-upload: retry'),
+      }, { parameters: OBJECT_PARAMS, requestBody: { required: true, content: { '*/*': { schema: { type: 'string', format: 'binary' } } } } }),
+      get: op('Read a value (decrypted by the gateway); Range: bytes=a-b gives 206', OBJECTS, {
+        '200': { description: 'The value', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
+        '206': { description: 'A byte range of the value' },
+        '404': error('not-found'),
+        '416': error('range-not-satisfiable'),
+      }, { parameters: [...OBJECT_PARAMS, { name: 'consistency', in: 'query', schema: { type: 'string', enum: ['linearizable', 'any'] } }] }),
+      head: op('Version (ETag), size and content type of a value', OBJECTS, {
+        '200': { description: 'Exists' },
+        '404': { description: 'Absent' },
+      }, { parameters: OBJECT_PARAMS }),
+      delete: op('Delete a value (a tombstone); If-Match makes it conditional', OBJECTS, {
+        '204': { description: 'Deleted' },
+        '404': error('not-found'),
+        '412': error('precondition-failed'),
+      }, { parameters: OBJECT_PARAMS }),
+    },
   },
 } as const;

@@ -1,5 +1,5 @@
 // The OpenAPI document and the router agree: every registered route is documented with
-// its method and path (`:param` written `{param}`), and every documented one exists.
+// its method and path (`:param` and `*param` written `{param}`), and every documented one exists.
 import t from 'tap';
 import { createGatewayApp, registeredRoutes } from '../../src/gateway/app.js';
 import type { GatewayContext } from '../../src/gateway/context.js';
@@ -10,7 +10,7 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
 t.test('every route is documented and every documented route exists', async (t) => {
   // Building the app registers routes without calling the context.
   const { router } = createGatewayApp({} as GatewayContext);
-  const registered = new Set(registeredRoutes(router).map(([method, path]) => `${method.toLowerCase()} ${path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')}`));
+  const registered = new Set(registeredRoutes(router).map(([method, path]) => `${method.toLowerCase()} ${path.replace(/[:*]([A-Za-z0-9_]+)/g, '{$1}')}`));
   const documented = new Set<string>();
   for (const [path, item] of Object.entries(openApiDocument.paths as Record<string, Record<string, unknown>>)) {
     for (const method of Object.keys(item)) if (HTTP_METHODS.includes(method)) documented.add(`${method} ${path}`);

@@ -5,6 +5,7 @@ import { registerClusterRoutes } from './cluster.js';
 import { registerHealthRoutes } from './health.js';
 import { registerJoinRoutes } from './join.js';
 import { registerKeyRoutes } from './keys.js';
+import { registerObjectRoutes } from './objects.js';
 import { registerRoutingRoutes } from './routing.js';
 import { registerTokenRoutes } from './tokens.js';
 
@@ -15,4 +16,5 @@ export const routeModules: readonly RegisterRoutes[] = [
   registerKeyRoutes,
   registerRoutingRoutes,
   registerClusterRoutes,
+  registerObjectRoutes,
 ];
