@@ -27,9 +27,9 @@ export abstract class GatewayClientCommand extends OperaCommand {
   }
 
   /** Bad keys are usage errors (exit 2); everything else a failed operation. */
-  protected checked<T>(fn: () => T): T {
+  protected async checked<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       if (err instanceof KeyError) throw new UsageError(err.message);
       throw err;
