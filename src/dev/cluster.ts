@@ -14,8 +14,11 @@ export interface DevLayout {
   readonly format: 'space-opera/dev';
   readonly meta: { id: string; api: number; raft: number }[];
   readonly gateway: number;
+  readonly sentinel?: number;
   readonly nodes: { id: string; port: number }[];
 }
+
+const DEV_REPAIR_GRACE_MS = 10_000;
 
 export interface DevCluster {
   readonly dir: string;
@@ -39,9 +42,10 @@ async function newLayout(nodes: number): Promise<DevLayout> {
   const meta = [];
   for (const id of ['m1', 'm2', 'm3']) meta.push({ id, api: await port(), raft: await port() });
   const gateway = await port();
+  const sentinel = await port();
   const nodeList = [];
   for (let i = 1; i <= nodes; i++) nodeList.push({ id: `n${i}`, port: await port() });
-  return { format: 'space-opera/dev', meta, gateway, nodes: nodeList };
+  return { format: 'space-opera/dev', meta, gateway, sentinel, nodes: nodeList };
 }
 
 async function readLayout(dir: string): Promise<DevLayout | null> {
@@ -125,7 +129,16 @@ export async function startDevCluster(opts: { dir: string; nodes: number; env?: 
       const { state } = await meta.state();
       return layout!.nodes.every((n) => state.nodes[n.id]?.state === 'up');
     }, 30_000, died);
-    void fresh;
+    if (fresh) {
+      // A local cluster repairs after seconds, not the production default of minutes.
+      await meta.command({ type: 'settings', repairGraceMs: DEV_REPAIR_GRACE_MS });
+    }
+    const sentinelPort = layout.sentinel ?? (await freePort());
+    sup.start('sentinel', 'sentinel', `http://127.0.0.1:${sentinelPort}`, [
+      'sentinel', 'start', '--meta', metaDir, '--secrets', join(metaDir, 'secrets.json'), '--id', 'sentinel-dev',
+      '--listen', `127.0.0.1:${sentinelPort}`, '--interval', '500ms', '--down-after', '3s',
+    ]);
+    await waitFor('the sentinel', () => httpOk(`http://127.0.0.1:${sentinelPort}/healthz`), 30_000, died);
     return { dir, gateway, token, supervisor: sup, processes: sup.processes };
   } catch (err) {
     await sup.stop(2000);
