@@ -1,0 +1,90 @@
+// End to end, as a user meets the system: `opera dev`, then the CLI (put, get, stat, ls,
+// rm, import of the real star data) with the credentials `opera dev` wrote.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import t from 'tap';
+import { BatchingKeyService } from '../../src/client/batching-keys.js';
+import { ObjectClient } from '../../src/client/objects.js';
+import { RemoteKeyService } from '../../src/client/remote-keys.js';
+import { projectRoot, runOpera, spawnOpera } from '../helpers/processes.js';
+
+const DATA = resolve(projectRoot, '../shared/data/exoplanet-systems.ndjson.gz');
+
+async function readRecords(file: string): Promise<{ key: string; value: unknown }[]> {
+  const out: { key: string; value: unknown }[] = [];
+  const lines = createInterface({ input: createReadStream(file).pipe(createGunzip()), crlfDelay: Infinity });
+  for await (const line of lines) if (line.trim()) out.push(JSON.parse(line) as { key: string; value: unknown });
+  return out;
+}
+
+t.test('opera dev, then put/get/stat/ls/rm and an import read back in full', async (t) => {
+  const home = await mkdtemp(join(tmpdir(), 'opera-e2e-'));
+  t.teardown(() => rm(home, { recursive: true, force: true }));
+  const env = { OPERA_HOME: home, OPERA_LOG_LEVEL: 'warn' };
+  const dev = spawnOpera(t, 'dev', ['dev', '--json', '--dir', join(home, 'cluster'), '--nodes', '3'], env);
+  const info = await new Promise<{ gateway: string; token: string; processes: { role: string; id: string; pid: number }[] }>((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`opera dev did not start:\n${dev.output()}`)), 120_000);
+    dev.child.stdout!.on('data', () => {
+      const line = dev.output().split('\n').find((l) => l.startsWith('{"gateway"'));
+      if (line) {
+        clearTimeout(timer);
+        resolvePromise(JSON.parse(line) as { gateway: string; token: string; processes: { role: string; id: string; pid: number }[] });
+      }
+    });
+    void dev.exited().then((code) => reject(new Error(`opera dev exited with ${code}:\n${dev.output()}`)));
+  });
+  t.same(info.processes.map((p) => p.role).sort(), ['gateway', 'meta', 'meta', 'meta', 'node', 'node', 'node'].sort().concat(
+    info.processes.some((p) => p.role === 'sentinel') ? ['sentinel'] : [],
+  ).sort(), 'every role runs as its own process');
+
+  const opera = (args: string[]) => runOpera(args, env, 60_000);
+  const record = join(home, 'earth.json');
+  await writeFile(record, JSON.stringify({ name: 'Earth', kind: 'planet', moons: ['Moon'] }));
+  let r = await opera(['put', 'Sol/Sun/Earth', record]);
+  t.equal(r.code, 0, `put: ${r.stderr}`);
+  r = await opera(['get', 'Sol/Sun/Earth']);
+  t.equal(r.code, 0, `get: ${r.stderr}`);
+  t.same(JSON.parse(r.stdout), { name: 'Earth', kind: 'planet', moons: ['Moon'] }, 'get returns exactly what was put');
+  r = await opera(['stat', 'Sol/Sun/Earth', '--json']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(JSON.parse(r.stdout), { key: 'Sol/Sun/Earth', contentType: 'application/json' });
+  r = await opera(['ls', 'Sol/', '--json']);
+  t.same((JSON.parse(r.stdout) as { items: { key: string }[] }).items.map((i) => i.key), ['Sol/Sun/Earth']);
+  r = await opera(['get', 'Sol/Sun/Pluto']);
+  t.equal(r.code, 1, 'a missing key exits 1');
+  r = await opera(['put', 'bad//key', record]);
+  t.equal(r.code, 2, 'a bad key is bad usage: exit 2');
+  t.match(r.stderr, /empty segment/);
+  r = await opera(['rm', 'Sol/Sun/Earth']);
+  t.equal(r.code, 0, r.stderr);
+  r = await opera(['get', 'Sol/Sun/Earth']);
+  t.equal(r.code, 1, 'deleted');
+
+  r = await runOpera(['import', DATA, '--json'], env, 600_000);
+  t.equal(r.code, 0, `import: ${r.stderr}`);
+  const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { stored: number; skipped: number; failed: number };
+  const records = await readRecords(DATA);
+  t.equal(summary.stored, records.length, `imported ${records.length} records`);
+  r = await runOpera(['import', DATA, '--json'], env, 600_000);
+  t.equal((JSON.parse(r.stdout.trim().split('\n').pop()!) as { skipped: number }).skipped, records.length, 'a re-run skips everything');
+
+  const access = { gateway: info.gateway, token: info.token };
+  const client = new ObjectClient(access, { keys: new BatchingKeyService(new RemoteKeyService(access)) });
+  let mismatches = 0;
+  for (let i = 0; i < records.length; i += 64) {
+    await Promise.all(records.slice(i, i + 64).map(async (rec) => {
+      const got = await client.getBytes(rec.key);
+      if (got === null || got.toString('utf8') !== JSON.stringify(rec.value)) mismatches++;
+    }));
+  }
+  t.equal(mismatches, 0, `every one of ${records.length} records reads back byte-equal`);
+  r = await opera(['ls', 'Dra/KOI-351', '--json', '--all']);
+  t.ok((JSON.parse(r.stdout) as { items: unknown[] }).items.length >= 9, 'a prefix listing finds the Kepler-90 system and its planets');
+
+  dev.kill('SIGTERM');
+  t.equal(await dev.exited(), 0, 'opera dev stops every child on SIGTERM and exits 0');
+});
