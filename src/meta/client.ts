@@ -14,7 +14,8 @@ export class MetaClientError extends Error {
 
 export interface MetaClientOptions {
   readonly endpoints: string[];
-  readonly token: string;
+  /** The bearer token, or a function giving the current one (credentials that get renewed). */
+  readonly token: string | (() => string);
   /** Give up on one call after this long (default 15 s). */
   readonly deadlineMs?: number;
   readonly clientId?: string;
@@ -49,7 +50,7 @@ export class MetaClient {
       try {
         const res = await fetch(base + path, {
           method,
-          headers: { authorization: `Bearer ${this.opts.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: { authorization: `Bearer ${this.#token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
           body: body !== undefined ? JSON.stringify(body) : undefined,
           signal: AbortSignal.timeout(timeoutMs),
         });
@@ -70,6 +71,10 @@ export class MetaClient {
       await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(attempt, 5))));
     }
     throw new MetaClientError(`meta is unavailable: ${lastError}`, 503, 'unavailable');
+  }
+
+  #token(): string {
+    return typeof this.opts.token === 'function' ? this.opts.token() : this.opts.token;
   }
 
   private useEndpoint(url: string): void {
@@ -105,7 +110,7 @@ export class MetaClient {
   async statusOf(endpoint: string, timeoutMs = 2000): Promise<MemberStatus | null> {
     try {
       const res = await fetch(`${endpoint.replace(/\/$/, '')}/v1/meta/status`, {
-        headers: { authorization: `Bearer ${this.opts.token}` },
+        headers: { authorization: `Bearer ${this.#token()}` },
         signal: AbortSignal.timeout(timeoutMs),
       });
       return res.ok ? ((await res.json()) as MemberStatus) : null;
