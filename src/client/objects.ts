@@ -60,6 +60,8 @@ export class ObjectClient {
       const source = open();
       const plain = source instanceof Uint8Array ? Readable.from([source]) : Readable.from(source);
       const cipher = createEncryptStream(sealing);
+      // A failing source (a cut-off upload, an unreadable file) aborts the request.
+      plain.on('error', (err) => cipher.destroy(err));
       const headers: Record<string, string> = {
         'x-opera-epoch': String(route.epoch),
         'content-type': opts.contentType ?? 'application/octet-stream',

@@ -128,8 +128,16 @@ export const registerObjectRoutes: RegisterRoutes = (router: Router, g: GatewayC
     if (ifNoneMatch && ifNoneMatch !== '*') throw new ApiError(400, 'bad-request', 'If-None-Match on PUT must be *');
     let used = false;
     const body = new PassThrough();
+    // A client that goes away mid-upload fails the upload (nothing is committed); its
+    // error is reported through the upload itself, never as an unhandled event.
+    body.on('error', () => {});
+    const cutOff = (): void => {
+      if (!ctx.req.complete) body.destroy(new Error('the upload was cut off'));
+    };
+    ctx.req.on('aborted', cutOff);
+    ctx.req.on('close', cutOff);
+    ctx.req.on('error', cutOff);
     ctx.req.pipe(body);
-    ctx.req.on('aborted', () => body.destroy(new Error('the upload was cut off')));
     const res = await client.put(key, () => {
       // A streamed upload can be sent once; a retry needs the client to send it again.
       if (used) throw new ObjectError('the partition moved during the upload; send it again', 503, 'retry-upload');
