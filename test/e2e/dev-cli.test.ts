@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import t from 'tap';
 import { BatchingKeyService } from '../../src/client/batching-keys.js';
 import { ObjectClient } from '../../src/client/objects.js';
@@ -14,6 +14,7 @@ import { RemoteKeyService } from '../../src/client/remote-keys.js';
 import { projectRoot, runOpera, spawnOpera } from '../helpers/processes.js';
 
 const DATA = resolve(projectRoot, '../shared/data/exoplanet-systems.ndjson.gz');
+const IMPORT_RECORDS = 1000;
 
 async function readRecords(file: string): Promise<{ key: string; value: unknown }[]> {
   const out: { key: string; value: unknown }[] = [];
@@ -59,18 +60,22 @@ t.test('opera dev, then put/get/stat/ls/rm and an import read back in full', asy
   t.equal(r.code, 1, 'a missing key exits 1');
   r = await opera(['put', 'bad//key', record]);
   t.equal(r.code, 2, 'a bad key is bad usage: exit 2');
-  t.match(r.stderr, /empty segment/);
+  t.match(r.stderr, /must not be empty/);
   r = await opera(['rm', 'Sol/Sun/Earth']);
   t.equal(r.code, 0, r.stderr);
   r = await opera(['get', 'Sol/Sun/Earth']);
   t.equal(r.code, 1, 'deleted');
 
-  r = await runOpera(['import', DATA, '--json'], env, 600_000);
+  // A slice of the real catalogue keeps the suite's time bounded; `npm run bench` loads
+  // the whole Hipparcos file.
+  const records = (await readRecords(DATA)).slice(0, IMPORT_RECORDS);
+  const slice = join(home, 'exoplanets-slice.ndjson.gz');
+  await writeFile(slice, gzipSync(records.map((rec) => JSON.stringify(rec)).join('\n') + '\n'));
+  r = await runOpera(['import', slice, '--json'], env, 600_000);
   t.equal(r.code, 0, `import: ${r.stderr}`);
   const summary = JSON.parse(r.stdout.trim().split('\n').pop()!) as { stored: number; skipped: number; failed: number };
-  const records = await readRecords(DATA);
   t.equal(summary.stored, records.length, `imported ${records.length} records`);
-  r = await runOpera(['import', DATA, '--json'], env, 600_000);
+  r = await runOpera(['import', slice, '--json'], env, 600_000);
   const rerun = JSON.parse(r.stdout.trim().split('\n').pop()!) as { stored: number; skipped: number; failed: number; errors: string[] };
   // Resumable: nothing is written twice. (A write refused under load is reported as
   // failed with exit code 1, and a further re-run picks it up.)
@@ -80,15 +85,18 @@ t.test('opera dev, then put/get/stat/ls/rm and an import read back in full', asy
   const access = { gateway: info.gateway, token: info.token };
   const client = new ObjectClient(access, { keys: new BatchingKeyService(new RemoteKeyService(access)) });
   let mismatches = 0;
-  for (let i = 0; i < records.length; i += 64) {
-    await Promise.all(records.slice(i, i + 64).map(async (rec) => {
+  for (let i = 0; i < records.length; i += 16) {
+    await Promise.all(records.slice(i, i + 16).map(async (rec) => {
       const got = await client.getBytes(rec.key);
       if (got === null || got.toString('utf8') !== JSON.stringify(rec.value)) mismatches++;
     }));
   }
   t.equal(mismatches, 0, `every one of ${records.length} records reads back byte-equal`);
-  r = await opera(['ls', 'Dra/KOI-351', '--json', '--all']);
-  t.ok((JSON.parse(r.stdout) as { items: unknown[] }).items.length >= 9, 'a prefix listing finds the Kepler-90 system and its planets');
+  t.notMatch(dev.output(), /exited \(/, 'no process of the cluster exited');
+  const first = records[0]!.key.split('/')[0]!;
+  r = await opera(['ls', `${first}/`, '--json', '--all']);
+  t.equal((JSON.parse(r.stdout) as { items: unknown[] }).items.length, records.filter((rec) => rec.key.startsWith(`${first}/`)).length,
+    `a prefix listing of ${first}/ finds exactly the imported records under it`);
 
   // The gateway's proxy for simple clients: a round trip, a byte range, the listing,
   // and an upload cut off halfway that must leave nothing behind.
