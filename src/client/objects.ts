@@ -164,8 +164,9 @@ export class ObjectClient {
         return await fn(route);
       } catch (err) {
         lastError = err;
-        const code = err instanceof ObjectError || err instanceof GatewayError ? err.code : null;
-        if (code === null || !RETRYABLE.has(code)) throw err;
+        const known = err instanceof ObjectError || err instanceof GatewayError;
+        // Every 503 from a node or the gateway is temporary (it carries Retry-After).
+        if (!known || !(RETRYABLE.has(err.code) || err.status === 503)) throw err;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
         await this.map.refresh();
       }

@@ -23,7 +23,7 @@ function truncatedPut(node: TestNode, token: string, path: string, declared: num
 }
 
 t.test('the node API', async (t) => {
-  const c = await startCluster(t, { nodes: 1, replication: 1 });
+  const c = await startCluster(t, { nodes: 1, replication: 1, metaMembers: 1 });
   const map = await c.settled(1);
   const node = c.nodes[0]!;
   const token = c.token('client');

@@ -31,8 +31,10 @@ function* blocks(seed: number, total: number): Generator<Buffer> {
 
 t.test('a 1 GiB value through one node with bounded memory', { skip: existsSync('/proc/self/status') ? false : 'needs /proc' }, async (t) => {
   const seed = seedFor(t);
-  const c = await startCluster(t, { nodes: 1, replication: 1 });
+  const begun = Date.now();
+  const c = await startCluster(t, { nodes: 1, replication: 1, metaMembers: 1 });
   const map = await c.settled(1);
+  t.comment(`cluster ready in ${Date.now() - begun} ms`);
   const node = c.nodes[0]!;
   const pid = node.proc!.child.pid!;
   const token = c.token('client');

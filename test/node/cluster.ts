@@ -47,11 +47,13 @@ export interface ClusterOptions {
   readonly memory?: boolean;
   readonly nodeArgs?: string[];
   readonly env?: Record<string, string>;
+  /** Meta members (default 3; single-node tests use 1 to start faster). */
+  readonly metaMembers?: number;
 }
 
 export async function startCluster(t: Teardownable, opts: ClusterOptions): Promise<TestCluster> {
   const replication = opts.replication ?? Math.min(3, opts.nodes);
-  const meta = await startMetaCluster(t, 3, {}, { partitions: opts.partitions ?? 4, replication });
+  const meta = await startMetaCluster(t, opts.metaMembers ?? 3, {}, { partitions: opts.partitions ?? 4, replication });
   const secrets = await loadClusterSecrets(join(meta.dir, 'secrets.json'));
   const admin = meta.client();
   const nodes: TestNode[] = [];
@@ -79,8 +81,10 @@ export async function startCluster(t: Teardownable, opts: ClusterOptions): Promi
     },
     async settled(replicas, timeoutMs = 60_000) {
       const adminToken = token('admin');
+      let last = '';
       return eventually(`every partition on ${replicas} replicas with an active primary`, async () => {
         const m = await cluster.map();
+        last = JSON.stringify(m.partitions);
         const ok = m.partitions.every((p) => p.replicas.length === replicas && p.learners.length === 0 && p.primary !== null);
         if (!ok) return undefined;
         for (const [p, record] of m.partitions.entries()) {
@@ -88,10 +92,14 @@ export async function startCluster(t: Teardownable, opts: ClusterOptions): Promi
           const res = await fetch(`${primary.url}/v1/partitions/${p}/status`, { headers: { authorization: `Bearer ${adminToken}` } });
           if (!res.ok) return undefined;
           const s = (await res.json()) as { epoch: number; primary: { phase: string; lease: boolean } | null };
+          last = `partition ${p}: ${JSON.stringify(s)}`;
           if (s.epoch !== record.epoch || s.primary?.phase !== 'active' || !s.primary.lease) return undefined;
         }
         return m;
-      }, timeoutMs, 200);
+      }, timeoutMs, 200).catch((err: Error) => {
+        const logs = nodes.map((n) => `--- ${n.id}\n${n.proc?.output().slice(-3000) ?? '(not running)'}`).join('\n');
+        throw new Error(`${err.message}; last seen ${last}\n${logs}`);
+      });
     },
   };
   await cluster.map();

@@ -97,7 +97,7 @@ t.test('renewal signs a request the gateway can verify', async (t) => {
 });
 
 t.test('join once, heartbeat up, restart with the same identity, drain on SIGTERM', async (t) => {
-  const meta = await startMetaCluster(t, 3, {}, { partitions: 4, replication: 1 });
+  const meta = await startMetaCluster(t, 1, {}, { partitions: 4, replication: 1 });
   const secrets = await loadClusterSecrets(join(meta.dir, 'secrets.json'));
   const admin = meta.client();
   const clusterId = (await admin.watch(-1, 0)).settings!.clusterId;

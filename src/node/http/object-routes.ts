@@ -53,7 +53,7 @@ class ObjectHandlers {
       epoch: driver.epoch,
       ...(expectVersion !== undefined ? { expectVersion } : {}),
     });
-    await this.#confirm(driver, meta.version);
+    await this.#confirm(driver, meta.version, meta.size);
     koa.status = 201;
     koa.set('ETag', `"${meta.version}"`);
     koa.body = { version: meta.version, digest: meta.digest, size: meta.size };
@@ -66,7 +66,7 @@ class ObjectHandlers {
     const expectVersion = precondition(koa);
     const driver = this.#writablePrimary(partition);
     const result = await this.ctx.store.delete(partition, key, { epoch: driver.epoch, ...(expectVersion !== undefined ? { expectVersion } : {}) });
-    await this.#confirm(driver, result.version);
+    await this.#confirm(driver, result.version, 0);
     koa.set('ETag', `"${result.version}"`);
     koa.body = { version: result.version, existed: result.existed };
   }
@@ -144,10 +144,14 @@ class ObjectHandlers {
     return null;
   }
 
-  /** Waits until `seq` is on every in-sync replica; a timeout leaves the outcome unknown. */
-  async #confirm(driver: PrimaryDriver, seq: number): Promise<void> {
+  /**
+   * Waits until `seq` is on every in-sync replica. A replica that stalls is removed by the
+   * primary's timeouts; this cap (generous: 1 MB/s for the value) only bounds the wait
+   * when meta cannot be reached to remove it, and leaves the outcome unknown.
+   */
+  async #confirm(driver: PrimaryDriver, seq: number, size: number): Promise<void> {
     driver.onLocalCommit(seq);
-    const limit = this.ctx.timing.timeoutMs * 4 + this.ctx.timing.leaseMs;
+    const limit = this.ctx.timing.timeoutMs * 4 + this.ctx.timing.leaseMs + Math.ceil(size / 1000);
     await withTimeout(driver.waiters.wait(seq), limit, () => unavailable('write-unconfirmed', `the replicas did not confirm version ${seq} in ${limit} ms; the write may or may not have been applied`));
   }
 
@@ -168,6 +172,7 @@ class ObjectHandlers {
     koa.set('ETag', `"${meta.version}"`);
     koa.set('X-Opera-Version', String(meta.version));
     koa.set('X-Opera-Digest', meta.digest);
+    koa.set('X-Opera-Size', String(meta.size));
     koa.set('X-Opera-Content-Type', meta.contentType);
     koa.set('X-Opera-Created-At', String(meta.createdAt));
     if (meta.plainSize !== null) koa.set('X-Opera-Plain-Size', String(meta.plainSize));

@@ -70,6 +70,7 @@ export class PrimaryDriver {
         await sleep(500, this.#abort.signal);
       }
     }
+    if (this.#stopped) return; // the map moved on while the store was raising its epoch
     const members = this.#record.replicas.filter((id) => id !== this.#ctx.self);
     this.#core = new PrimaryCore({
       partition: this.partition, epoch: this.epoch, self: this.#ctx.self, members, minInsync: this.#minInsync,
@@ -134,10 +135,11 @@ export class PrimaryDriver {
     const adoption = core.adoptionNeeded();
     if (adoption !== null) void this.#adopt(adoption);
     if (core.belowMinInsync()) {
+      // Writes waiting now are refused (they would live on too few disks); what the
+      // remaining set holds is still committed for readers.
       this.#waiters.rejectAll(new WriteUnconfirmedError('not-enough-replicas', `partition ${this.partition} has fewer in-sync replicas than ${core.minInsync}; the write may be on one disk only`));
-    } else {
-      this.#waiters.settle(core.committedSeq());
     }
+    this.#waiters.settle(core.committedSeq());
     if (!wasActive && (core.phase as string) === 'active' && !this.#loggedActive) {
       this.#loggedActive = true;
       this.#ctx.log.info({ partition: this.partition, epoch: this.epoch, lastSeq: core.localSeq }, 'primary active');
