@@ -1,6 +1,8 @@
 // Shared test helpers for the crypto suite: a seeded PRNG and stream plumbing.
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { prng, randomInt } from '../helpers/prng.js';
+export { prng, randomInt };
 
 /** The run's seed: $CRYPTO_TEST_SEED if set, else random. Tests print it so a failure can be replayed. */
 export function testSeed(): number {
@@ -8,21 +10,6 @@ export function testSeed(): number {
   return fromEnv !== undefined ? Number(fromEnv) >>> 0 : Math.floor(Math.random() * 2 ** 32);
 }
 
-/** mulberry32: small, fast, good enough to choose sizes and cut points. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-export function randomInt(rand: () => number, min: number, max: number): number {
-  return min + Math.floor(rand() * (max - min + 1));
-}
 
 /** Deterministic pseudo-random bytes. */
 export function seededBytes(rand: () => number, length: number): Buffer {

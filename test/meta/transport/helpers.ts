@@ -3,6 +3,8 @@
 import type { Entry, EntryType, Message } from '../../../src/raft/types.js';
 import { startRaftTransport } from '../../../src/meta/transport/transport.js';
 import type { RaftTransport, RaftTransportOptions } from '../../../src/meta/transport/types.js';
+import { prng, randomInt } from '../../helpers/prng.js';
+export { prng, randomInt };
 
 /** $TRANSPORT_TEST_SEED if set, else random; tests print it so a failure can be replayed. */
 export function testSeed(): number {
@@ -10,21 +12,6 @@ export function testSeed(): number {
   return raw !== undefined ? Number(raw) >>> 0 : Math.floor(Math.random() * 2 ** 32);
 }
 
-/** mulberry32. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-export function randomInt(rand: () => number, min: number, max: number): number {
-  return min + Math.floor(rand() * (max - min + 1));
-}
 
 export function randomBytes(rand: () => number, n: number): Uint8Array {
   const out = new Uint8Array(n);

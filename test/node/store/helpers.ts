@@ -8,6 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NodeStore } from '../../../src/node/store/index.js';
 import type { ObjectRead, StoreOptions } from '../../../src/node/store/index.js';
+import { prng, randomInt } from '../../helpers/prng.js';
+export { prng, randomInt };
 
 export interface Teardown {
   teardown(fn: () => unknown): void;
@@ -22,21 +24,6 @@ export function seedFor(t: Teardown): number {
   return seed;
 }
 
-/** mulberry32. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-export function randomInt(rand: () => number, min: number, max: number): number {
-  return min + Math.floor(rand() * (max - min + 1));
-}
 
 /** Fast deterministic bytes: xorshift32 words. */
 export function seededBytes(seed: number, length: number): Buffer {
