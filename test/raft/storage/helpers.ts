@@ -57,16 +57,7 @@ export async function recordRanges(path: string): Promise<Array<[number, number]
 }
 
 /** Small deterministic PRNG (mulberry32) so randomized tests replay from a printed seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng as rng } from '../../helpers/prng.js';
 
 /** Plain-object form of a stored state, so t.same compares bytes, not Buffer vs Uint8Array. */
 export function plain(state: { hardState: HardState; snapshot: Snapshot | null; entries: Entry[] }): unknown {
