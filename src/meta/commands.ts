@@ -58,6 +58,11 @@ export type Command =
       readonly remove?: readonly string[];
       /** The replica to appoint as primary. */
       readonly primary?: string;
+      /**
+       * Sent by the current primary itself: it stopped taking writes and gave up its read
+       * lease before asking (a graceful handover). Meta records it in the new epoch.
+       */
+      readonly leaseReleased?: boolean;
     }
   | { readonly type: 'revoke'; readonly credentialId: string; readonly expiresAt: number }
   | { readonly type: 'settings'; readonly minInsync?: number; readonly repairGraceMs?: number };
@@ -128,18 +133,21 @@ export function validateCommand(input: unknown): Command {
       r.only(['type']);
       return { type };
     case 'partition-reconfigure': {
-      r.only(['type', 'partition', 'expectedEpoch', 'remove', 'primary']);
+      r.only(['type', 'partition', 'expectedEpoch', 'remove', 'primary', 'leaseReleased']);
       const remove = r.has('remove') ? r.idList('remove', MAX_REPLICATION) : undefined;
       const primary = r.optionalId('primary');
       if ((remove === undefined || remove.length === 0) && primary === undefined) {
         r.fail('remove', 'or "primary" must be given: a reconfiguration has to change something');
       }
+      const leaseReleased = r.bool('leaseReleased');
+      if (leaseReleased === true && primary === undefined) r.fail('leaseReleased', 'needs "primary": only a handover to a named successor releases the lease');
       return {
         type,
         partition: r.int('partition', 0, MAX_PARTITIONS - 1),
         expectedEpoch: r.int('expectedEpoch', 0),
         ...opt('remove', remove),
         ...opt('primary', primary),
+        ...opt('leaseReleased', leaseReleased === true ? true : undefined),
       };
     }
     case 'revoke':

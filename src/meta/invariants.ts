@@ -51,6 +51,10 @@ export function checkInvariants(state: MetaState): void {
     invariant(p.learners.every((id) => !p.replicas.includes(id)), `${where}: a node is both replica and learner`);
     invariant((p.primary === null) === (p.replicas.length === 0), `${where}: primary ${p.primary} with ${p.replicas.length} replicas`);
     invariant(p.primary === null || p.replicas.includes(p.primary), `${where}: primary ${p.primary} is not a replica`);
+    if (p.handover !== undefined) {
+      invariant(p.handover.epoch === p.epoch, `${where}: handover of epoch ${p.handover.epoch} kept at epoch ${p.epoch}`);
+      invariant(p.handover.from !== p.primary, `${where}: ${p.handover.from} handed the partition over to itself`);
+    }
     for (const id of [...p.replicas, ...p.learners]) {
       const node = findNode(state, id);
       invariant(node !== undefined, `${where}: unknown node ${id}`);

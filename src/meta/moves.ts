@@ -65,7 +65,11 @@ export function partitionReconfigure(state: MetaState, cmd: Of<'partition-reconf
   }
   const remaining = record.replicas.filter((id) => !remove.includes(id));
   if (remaining.length === 0) reject('data-loss', `partition ${cmd.partition} would be left without a replica`);
+  const previous = record.primary;
   let primary = record.primary;
+  if (cmd.leaseReleased === true && (cmd.primary === undefined || cmd.primary === previous)) {
+    reject('conflict', `partition ${cmd.partition}: a lease release hands the partition to another replica`);
+  }
   if (cmd.primary !== undefined) {
     if (!remaining.includes(cmd.primary)) {
       reject('conflict', `"${cmd.primary}" cannot be primary: it is not a remaining in-sync replica of partition ${cmd.partition}`);
@@ -80,6 +84,8 @@ export function partitionReconfigure(state: MetaState, cmd: Of<'partition-reconf
   record.replicas = remaining;
   record.primary = primary;
   record.epoch += 1;
+  // The proof the new primary acts on: the old one gave up its lease before this epoch.
+  if (cmd.leaseReleased === true && previous !== null) record.handover = { from: previous, epoch: record.epoch };
   if (remove.length === 0) return {};
 
   const specs: MoveSpec[] = [];
@@ -98,6 +104,13 @@ export function partitionReconfigure(state: MetaState, cmd: Of<'partition-reconf
   const notBefore = elsewhere ? now + settings.repairGraceMs : now;
   const planId = startPlan(state, 'node-down', remove[0] ?? null, now, notBefore, specs);
   return planId === null ? {} : { planId };
+}
+
+/** A handover record proves something about one epoch only: drop it once the epoch moved on. */
+export function dropStaleHandovers(state: MetaState): void {
+  for (const record of state.partitions) {
+    if (record.handover !== undefined && record.handover.epoch !== record.epoch) delete record.handover;
+  }
 }
 
 function planOf(state: MetaState, planId: string): Plan {

@@ -48,6 +48,11 @@ function checkShape(input: unknown): MetaState {
     int(part['epoch'], `partitions[${i}].epoch`);
     if (part['primary'] !== null) str(part['primary'], `partitions[${i}].primary`);
     for (const k of ['replicas', 'learners']) arr(part[k], `partitions[${i}].${k}`).forEach((id, j) => str(id, `partitions[${i}].${k}[${j}]`));
+    if (part['handover'] !== undefined) {
+      const h = obj(part['handover'], `partitions[${i}].handover`);
+      str(h['from'], `partitions[${i}].handover.from`);
+      int(h['epoch'], `partitions[${i}].handover.epoch`);
+    }
   });
   arr(s['plans'], 'plans').forEach((p, i) => {
     const plan = obj(p, `plans[${i}]`);

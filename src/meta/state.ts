@@ -10,7 +10,7 @@
 import { validateCommand, type Command } from './commands.js';
 import { CommandRejected, reject, type RejectCode } from './errors.js';
 import { checkInvariants, checkTransition } from './invariants.js';
-import { moveDone, moveFailed, moveProgress, partitionReconfigure, planCancel, rebalance } from './moves.js';
+import { dropStaleHandovers, moveDone, moveFailed, moveProgress, partitionReconfigure, planCancel, rebalance } from './moves.js';
 import { nodeHeartbeat, nodeJoin, nodeState, pruneExpired, type HandlerResult } from './nodes.js';
 import { dropOrphanedRemoved, prunePlans } from './plans.js';
 import { emptyState, type MetaState, type PartitionRecord, type Plan } from './types.js';
@@ -54,6 +54,7 @@ export function apply(state: MetaState, command: unknown, nowMs: number): ApplyO
     if (!MAP_UNTOUCHED.has(cmd.type)) {
       dropOrphanedRemoved(draft);
       prunePlans(draft);
+      dropStaleHandovers(draft);
       if (JSON.stringify(draft.partitions) !== JSON.stringify(state.partitions)) draft.version = state.version + 1;
     }
     checkInvariants(draft);

@@ -39,6 +39,18 @@ export interface PartitionRecord {
   replicas: string[];
   /** Nodes catching up; each is the target of exactly one unfinished move. */
   learners: string[];
+  /**
+   * Set when this epoch began with a graceful handover: `from`, the primary of the
+   * epoch before, gave up its read lease before it asked for the change, so the new
+   * primary need not wait for promises made to it. Only meaningful while `epoch` equals
+   * the record's epoch; meta drops it at the next epoch.
+   */
+  handover?: PartitionHandover;
+}
+
+export interface PartitionHandover {
+  readonly from: string;
+  readonly epoch: number;
 }
 
 export type PlanReason = 'node-down' | 'node-join' | 'node-remove' | 'rebalance';
