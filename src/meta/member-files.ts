@@ -31,6 +31,25 @@ export function checkHostPort(value: string, what: string): void {
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new Error(`${what} "${value}" must be HOST:PORT`);
 }
 
+/**
+ * Parses `m2=HOST:PORT,m3=HOST:PORT`: the Raft addresses this member dials for those
+ * peers instead of the ones recorded in the log (a local override, never replicated).
+ */
+export function parsePeerRaft(spec: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) throw new Error(`--peer-raft "${part}" must look like ID=HOST:PORT`);
+    const id = part.slice(0, eq);
+    const address = part.slice(eq + 1);
+    checkMemberId(id);
+    checkHostPort(address, `--peer-raft ${id}`);
+    if (out.has(id)) throw new Error(`--peer-raft names ${id} twice`);
+    out.set(id, address);
+  }
+  return out;
+}
+
 export async function writeMemberFile(dir: string, file: MemberFile): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `${MEMBER_FILE}.tmp`);

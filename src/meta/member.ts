@@ -25,6 +25,11 @@ export interface MetaMemberOptions {
   readonly sync?: boolean;
   /** Take a snapshot and compact after this many applied entries. */
   readonly snapshotEvery?: number;
+  /**
+   * Where this member dials some peers' Raft ports instead of their recorded addresses
+   * (`--peer-raft`): for NAT, or a test's fault-injecting proxy on each link.
+   */
+  readonly peerRaft?: ReadonlyMap<string, string>;
 }
 
 /** Thrown when this member cannot serve a request because another member leads. */
@@ -76,7 +81,7 @@ export class MetaMember extends EventEmitter {
     this.id = file.id;
     this.file = file;
     this.secrets = secrets;
-    this.opts = { tickMs: 50, electionTicks: 20, sync: true, snapshotEvery: 2000, ...opts };
+    this.opts = { tickMs: 50, electionTicks: 20, sync: true, snapshotEvery: 2000, peerRaft: new Map(), ...opts };
     this.machine = MetaMachine.empty();
   }
 
@@ -122,11 +127,12 @@ export class MetaMember extends EventEmitter {
     this.kick();
   }
 
-  /** Peer Raft addresses: those we were created with, then whatever the log says. */
+  /** Peer Raft addresses: those we were created with, then whatever the log says, then local overrides. */
   private peerMap(): Map<string, string> {
     const peers = new Map<string, string>();
     for (const [id, a] of Object.entries(this.file.peers)) if (id !== this.id) peers.set(id, a.raft);
     for (const [id, a] of this.machine.addresses) if (id !== this.id) peers.set(id, a.raft);
+    for (const [id, raft] of this.opts.peerRaft) if (peers.has(id)) peers.set(id, raft);
     return peers;
   }
 

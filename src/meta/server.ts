@@ -1,8 +1,7 @@
 // `opera meta start`: one meta member and its HTTP API in this process.
 import { createServer, type Server } from 'node:http';
-import type { Logger } from 'pino';
 import { metaApi } from './api.js';
-import { MetaMember, splitHostPort } from './member.js';
+import { MetaMember, splitHostPort, type MetaMemberOptions } from './member.js';
 
 export interface RunningMeta {
   readonly member: MetaMember;
@@ -10,7 +9,7 @@ export interface RunningMeta {
   stop(): Promise<void>;
 }
 
-export async function startMetaServer(opts: { dir: string; log: Logger; sync?: boolean; tickMs?: number; snapshotEvery?: number }): Promise<RunningMeta> {
+export async function startMetaServer(opts: MetaMemberOptions): Promise<RunningMeta> {
   const member = await MetaMember.start(opts);
   const app = metaApi(member, opts.log);
   const server = createServer(app.callback());

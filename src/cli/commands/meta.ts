@@ -6,6 +6,7 @@ import { Option } from 'clipanion';
 import { makeLogger, stopOnSignals } from '../../common/logger.js';
 import { ADMIN_TOKEN_FILE, bootstrapCluster, parseMembers, prepareMemberDir, readClusterFile } from '../../meta/bootstrap.js';
 import { MetaClient } from '../../meta/client.js';
+import { parsePeerRaft } from '../../meta/member-files.js';
 import { startMetaServer } from '../../meta/server.js';
 import { intOption, OperaCommand, UsageError } from '../base.js';
 
@@ -55,9 +56,17 @@ export class MetaStartCommand extends OperaCommand {
   static override usage = OperaCommand.Usage({ description: 'Run one meta member (its Raft peer port and its HTTP API)' });
   dir = Option.String('--dir', { required: true, description: 'The member directory made by bootstrap or add' });
   noSync = Option.Boolean('--no-fsync', false, { description: 'Skip fdatasync (throwaway clusters only: loses data on power loss)' });
+  peerRaft = Option.String('--peer-raft', { description: 'ID=HOST:PORT,...: dial these peers\' Raft ports here instead of their recorded addresses (NAT, test proxies); env OPERA_META_PEER_RAFT' });
 
   async run(): Promise<number> {
     const dir = resolve(this.dir);
+    const peerRaftSpec = this.peerRaft ?? process.env['OPERA_META_PEER_RAFT'];
+    let peerRaft: Map<string, string> | undefined;
+    try {
+      if (peerRaftSpec !== undefined) peerRaft = parsePeerRaft(peerRaftSpec);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
     const log = makeLogger('meta', { dir });
     // Tuning knobs for tests and small clusters; the defaults suit production.
     const env = process.env;
@@ -67,6 +76,7 @@ export class MetaStartCommand extends OperaCommand {
       dir, log, sync: !this.noSync,
       ...(snapshotEvery !== undefined ? { snapshotEvery } : {}),
       ...(tickMs !== undefined ? { tickMs } : {}),
+      ...(peerRaft !== undefined ? { peerRaft } : {}),
     });
     stopOnSignals(log, () => running.stop());
     await new Promise(() => {}); // serve until a signal

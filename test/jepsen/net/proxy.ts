@@ -1,0 +1,179 @@
+// A fault-injecting TCP proxy for one link: it listens on a free 127.0.0.1 port and
+// forwards every connection to one target. The test can block either direction (bytes
+// are held, as packets retransmitted by TCP would be, and delivered on heal), or delay
+// them, preserving order. Faults apply at once to open connections and to new ones.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+/** forward: bytes from the dialler to the target; backward: the answers. */
+export type Direction = 'forward' | 'backward';
+
+export interface LinkFault {
+  readonly block: ReadonlySet<Direction>;
+  readonly delayMs: number;
+}
+
+export const NO_FAULT: LinkFault = { block: new Set(), delayMs: 0 };
+
+/** Bytes held per connection and direction before the connection is cut (as a TCP timeout would). */
+const MAX_HELD_BYTES = 32 * 1024 * 1024;
+
+/** One direction of one connection: holds or delays chunks (and the close), keeps their order. */
+class Flow {
+  /** null: the sender closed; passed on in order, so a blocked link hides a crash too. */
+  private held: (Buffer | null)[] = [];
+  private heldBytes = 0;
+  private inFlight = 0;
+  private lastDue = 0;
+
+  constructor(private readonly to: Socket, private readonly fault: () => LinkFault, private readonly dir: Direction, private readonly cut: () => void) {}
+
+  close(): void {
+    this.held.push(null);
+    this.drain();
+  }
+
+  push(chunk: Buffer): void {
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes > MAX_HELD_BYTES) this.cut();
+    else this.drain();
+  }
+
+  /** Sends what may go now: nothing while blocked; after the delay otherwise. */
+  drain(): void {
+    const f = this.fault();
+    if (f.block.has(this.dir)) return;
+    while (this.held.length > 0) {
+      const chunk = this.held.shift()!;
+      this.heldBytes -= chunk?.length ?? 0;
+      if (f.delayMs <= 0 && this.inFlight === 0) {
+        this.deliver(chunk);
+        continue;
+      }
+      // Later chunks never overtake earlier ones.
+      const due = Math.max(Date.now() + f.delayMs, this.lastDue);
+      this.lastDue = due;
+      this.inFlight++;
+      setTimeout(() => {
+        this.inFlight--;
+        this.deliver(chunk);
+      }, due - Date.now());
+    }
+  }
+
+  private deliver(chunk: Buffer | null): void {
+    if (this.to.destroyed) return;
+    if (chunk === null) this.cut();
+    else this.to.write(chunk);
+  }
+}
+
+export class FaultProxy {
+  private server: Server | null = null;
+  private readonly conns = new Set<{ client: Socket; upstream: Socket; flows: Flow[] }>();
+  private current: LinkFault = NO_FAULT;
+  private portNumber = 0;
+
+  constructor(readonly name: string, private readonly target: { host: string; port: number }) {}
+
+  /** Listens on 127.0.0.1 (port 0: any free port); returns the port. */
+  async start(port = 0): Promise<number> {
+    const server = createServer((client) => this.accept(client));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+    this.portNumber = (server.address() as { port: number }).port;
+    return this.portNumber;
+  }
+
+  get port(): number {
+    return this.portNumber;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.portNumber}`;
+  }
+
+  /** Connections open through this proxy now. */
+  get connections(): number {
+    return this.conns.size;
+  }
+
+  get fault(): LinkFault {
+    return this.current;
+  }
+
+  /** Holds bytes in the given directions until heal. */
+  block(dirs: readonly Direction[] = ['forward', 'backward']): void {
+    this.set({ block: new Set([...this.current.block, ...dirs]), delayMs: this.current.delayMs });
+  }
+
+  delay(ms: number): void {
+    this.set({ block: this.current.block, delayMs: Math.max(0, ms) });
+  }
+
+  /** No fault: held bytes are delivered. */
+  heal(): void {
+    this.set(NO_FAULT);
+  }
+
+  /** Cuts every open connection (a crash on the path); new ones are accepted as usual. */
+  resetConnections(): void {
+    for (const c of this.conns) {
+      c.client.destroy();
+      c.upstream.destroy();
+    }
+    this.conns.clear();
+  }
+
+  async stop(): Promise<void> {
+    this.resetConnections();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  private set(f: LinkFault): void {
+    this.current = f;
+    for (const c of this.conns) for (const flow of c.flows) flow.drain();
+  }
+
+  private accept(client: Socket): void {
+    client.setNoDelay(true);
+    const upstream = connect({ host: this.target.host, port: this.target.port });
+    upstream.setNoDelay(true);
+    const conn = { client, upstream, flows: [] as Flow[] };
+    const cut = (): void => {
+      client.destroy();
+      upstream.destroy();
+      this.conns.delete(conn);
+    };
+    const forward = new Flow(upstream, () => this.current, 'forward', cut);
+    const backward = new Flow(client, () => this.current, 'backward', cut);
+    conn.flows.push(forward, backward);
+    this.conns.add(conn);
+    client.on('data', (b: Buffer) => forward.push(b));
+    upstream.on('data', (b: Buffer) => backward.push(b));
+    // A closed side closes the other once the close gets through; an error is a close.
+    let clientClosed = false;
+    let upstreamClosed = false;
+    const clientGone = (): void => {
+      if (!clientClosed) {
+        clientClosed = true;
+        forward.close();
+      }
+    };
+    const upstreamGone = (): void => {
+      if (!upstreamClosed) {
+        upstreamClosed = true;
+        backward.close();
+      }
+    };
+    client.on('error', clientGone);
+    client.on('close', clientGone);
+    upstream.on('error', upstreamGone);
+    upstream.on('close', upstreamGone);
+  }
+}
