@@ -27,6 +27,8 @@ export class NodeMetrics {
   readonly copyBytes = new CounterVec('opera_node_partition_copy_bytes_total', 'Bytes of partition copies received', []);
   readonly removals = new CounterVec('opera_node_replica_removals_total', 'In-sync replicas this node asked meta to remove, by reason', ['reason']);
   readonly campaigns = new CounterVec('opera_node_campaigns_total', 'Requests for a new primary, by outcome', ['outcome']);
+  readonly handovers = new CounterVec('opera_node_handovers_total', 'Primary roles this node handed over gracefully, by reason', ['reason']);
+  readonly tombstonesPurged = new CounterVec('opera_node_tombstones_purged_total', 'Tombstones purged after the retention period', []);
 
   constructor(private readonly gauges: () => GaugeSnapshot) {}
 
@@ -48,6 +50,8 @@ export class NodeMetrics {
       this.copyBytes.render(),
       this.removals.render(),
       this.campaigns.render(),
+      this.handovers.render(),
+      this.tombstonesPurged.render(),
     ].join('\n') + '\n';
   }
 }

@@ -17,6 +17,8 @@ export class PartitionRoles {
   readonly #orphanSince = new Map<number, number>();
   #housekeeping: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** Draining: no new copies start (the node is leaving). */
+  #draining = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -40,6 +42,12 @@ export class PartitionRoles {
       this.#waitersOf(p).rejectAll(new WriteUnconfirmedError('unavailable', 'the node is stopping'));
     }
     this.#drivers.clear();
+    this.learners.stopAll();
+  }
+
+  /** The node is leaving: copies stop and none starts; primaries and replicas go on until handed over. */
+  beginDrain(): void {
+    this.#draining = true;
     this.learners.stopAll();
   }
 
@@ -79,7 +87,7 @@ export class PartitionRoles {
       if (role === 'primary') {
         if (current !== undefined && current.epoch === record.epoch) return;
         current?.stop();
-        const driver = new PrimaryDriver(this.ctx, p, record, minInsync, this.#waitersOf(p), now + this.#holdOff(p, previous?.partitions[p], now));
+        const driver = new PrimaryDriver(this.ctx, p, record, minInsync, this.#waitersOf(p), now + this.#holdOff(p, record, previous?.partitions[p], now));
         this.#drivers.set(p, driver);
         void driver.start().catch((err: Error) => this.ctx.log.error({ partition: p, err }, 'primary failed to start'));
       } else if (current !== undefined) {
@@ -89,7 +97,7 @@ export class PartitionRoles {
         waiters.rejectAll(new WriteUnconfirmedError('stale-epoch', `partition ${p}: this node stopped being the primary before every replica confirmed the write`));
         waiters.reset();
       }
-      if (role === 'learner') this.learners.ensure(p);
+      if (role === 'learner' && !this.#draining) this.learners.ensure(p);
       else if (this.learners.running(p) && role !== 'replica') this.learners.cancel(p);
       if (role !== 'none') this.#orphanSince.delete(p);
     });
@@ -101,8 +109,8 @@ export class PartitionRoles {
    * promise period when it was not an in-sync replica before (a promoted learner cannot
    * know what the old primary's lease rested on).
    */
-  #holdOff(partition: number, before: PartitionRecord | undefined, now: number): number {
-    const own = this.ctx.leases.promiseRemaining(partition, this.ctx.self, now);
+  #holdOff(partition: number, record: PartitionRecord, before: PartitionRecord | undefined, now: number): number {
+    const own = this.ctx.leases.promiseRemaining(partition, this.ctx.self, now, releasedBy(record));
     const wasOutside = before !== undefined && !before.replicas.includes(this.ctx.self) && before.primary !== null && before.primary !== this.ctx.self;
     return Math.max(own, wasOutside ? this.ctx.leases.promiseMs : 0);
   }
@@ -145,6 +153,11 @@ export class PartitionRoles {
       }
     }
   }
+}
+
+/** The old primary that gave its lease up when this epoch began (meta's record of a handover), if any. */
+export function releasedBy(record: PartitionRecord | undefined): string | null {
+  return record?.handover !== undefined && record.handover.epoch === record.epoch ? record.handover.from : null;
 }
 
 export function roleIn(record: PartitionRecord | undefined, self: string): Role {

@@ -1,7 +1,8 @@
 // A storage node process: the store, the HTTP API, the partition map, heartbeats, the
 // replication roles (primaries, replicas, learners), beacons, failover campaigns and the
-// scrubber, wired together. start() brings it up; drain() is the SIGTERM path: stop
-// accepting, finish what is in flight, stop the loops, close the store.
+// scrubber, wired together. start() brings it up; drain() is the SIGTERM path: hand the
+// primaries over and leave the in-sync sets, stop accepting, finish what is in flight,
+// stop the loops, close the store.
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -17,10 +18,12 @@ import { nodeRoutes } from './http/node-routes.js';
 import { objectRoutes } from './http/object-routes.js';
 import { replicationRoutes } from './http/replication-routes.js';
 import type { NodeIdentity } from './identity.js';
+import { leaveReplicaSets } from './drain.js';
 import { LearnerTasks } from './learner.js';
 import { MapView, SerialCommands, sleep } from './meta-link.js';
 import { NodeMetrics, type GaugeSnapshot } from './metrics.js';
 import { BeaconSender } from './replication/beacons.js';
+import { PrimaryBalancer } from './replication/balancer.js';
 import { Campaigner } from './replication/campaign.js';
 import { PeerClient } from './replication/peers.js';
 import { ReplicaLeases } from './replication/replica-core.js';
@@ -38,6 +41,8 @@ export class StorageNode {
   readonly #stops: (() => Promise<void> | void)[] = [];
   #stopping: Promise<void> | null = null;
   #revoked = new Set<string>();
+  /** The drain's first half (drain.ts), set once the loops run. */
+  #leave: ((deadline: number) => Promise<void>) | null = null;
   #gauges: GaugeSnapshot = { storedBytes: 0, storedObjects: 0, tombstones: 0, primaries: 0, leases: 0, lag: [] };
 
   private constructor(
@@ -136,6 +141,15 @@ export class StorageNode {
     beacons.start();
     const campaigner = new Campaigner(ctx);
     campaigner.start();
+    const balancer = new PrimaryBalancer(ctx, () => roles.drivers());
+    balancer.start();
+    this.#leave = async (deadline) => {
+      // Leaving: never campaign for, nor be handed, a partition; then hand everything away.
+      campaigner.stop();
+      await balancer.stop();
+      roles.beginDrain();
+      await leaveReplicaSets(ctx, roles, deadline);
+    };
     const heartbeat = new Heartbeat(new SerialCommands(metaOf()), this.nodeId, this.url, options.heartbeatMs, ctx.log);
     heartbeat.start();
     const renewer = new CredentialRenewer(options.dir, this.identity, holder, ctx.log);
@@ -152,6 +166,7 @@ export class StorageNode {
       renewer.stop();
       heartbeat.stop();
       campaigner.stop();
+      await balancer.stop();
       beacons.stop();
       roles.stop();
       ctx.map.stop();
@@ -189,6 +204,10 @@ export class StorageNode {
   drain(): Promise<void> {
     this.#stopping ??= (async () => {
       const { log } = this.context;
+      if (this.#leave !== null) {
+        log.info('draining: handing primaries over and leaving the in-sync sets');
+        await this.#leave(this.context.now() + this.options.drainTimeoutMs).catch((err: Error) => log.error({ err }, 'drain: leaving failed'));
+      }
       log.info({ inFlight: this.gate.inFlight }, 'draining: no new requests');
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.server.closeIdleConnections();

@@ -49,10 +49,10 @@ class ObjectHandlers {
     const expectVersion = precondition(koa);
     const headers = valueHeaders(koa, this.limits);
     const driver = this.#writablePrimary(partition);
-    const meta = await this.ctx.store.putStream(partition, key, headers, boundedBody(koa, this.limits.maxObjectBytes), {
+    const meta = await driver.trackWrite(() => this.ctx.store.putStream(partition, key, headers, boundedBody(koa, this.limits.maxObjectBytes), {
       epoch: driver.epoch,
       ...(expectVersion !== undefined ? { expectVersion } : {}),
-    });
+    }), (m) => m.version);
     await this.#confirm(driver, meta.version, meta.size);
     koa.status = 201;
     koa.set('ETag', `"${meta.version}"`);
@@ -65,7 +65,7 @@ class ObjectHandlers {
     checkEpochHeader(this.ctx, koa, partition);
     const expectVersion = precondition(koa);
     const driver = this.#writablePrimary(partition);
-    const result = await this.ctx.store.delete(partition, key, { epoch: driver.epoch, ...(expectVersion !== undefined ? { expectVersion } : {}) });
+    const result = await driver.trackWrite(() => this.ctx.store.delete(partition, key, { epoch: driver.epoch, ...(expectVersion !== undefined ? { expectVersion } : {}) }), (r) => r.version);
     await this.#confirm(driver, result.version, 0);
     koa.set('ETag', `"${result.version}"`);
     koa.body = { version: result.version, existed: result.existed };

@@ -9,7 +9,7 @@ import type { TokenClaims } from '../../crypto/tokens.js';
 import type { NodeContext } from '../context.js';
 import type { LearnerTasks } from '../learner.js';
 import { applyBatch, buildBatch } from '../replication/ops.js';
-import type { PartitionRoles } from '../roles.js';
+import { releasedBy, type PartitionRoles } from '../roles.js';
 import { StaleEpochError } from '../store/index.js';
 import { throttled } from '../throttle.js';
 import { encodeExport } from '../wire/export-codec.js';
@@ -90,10 +90,14 @@ class ReplicationHandlers {
     }
     const known = await this.#known(partition);
     if (epoch < known.epoch) throw this.#stale(partition, epoch, known.epoch);
+    // Whether the old primary released its lease is meta's word, not the caller's: read it.
+    if ((this.ctx.map.partition(partition)?.epoch ?? -1) < epoch) await this.ctx.map.refresh().catch(() => undefined);
     this.#checkSender(partition, epoch, primary);
     this.#checkLineage(partition, primary);
     const now = this.ctx.now();
-    const promiseMs = Math.ceil(this.ctx.leases.promiseRemaining(partition, primary, now));
+    const record = this.ctx.map.partition(partition);
+    const released = record?.epoch === epoch ? releasedBy(record) : null;
+    const promiseMs = Math.ceil(this.ctx.leases.promiseRemaining(partition, primary, now, released));
     const state = await this.ctx.store.setPartitionState(partition, { epoch }).catch((err: unknown) => {
       if (err instanceof StaleEpochError) throw this.#stale(partition, epoch, epoch + 1);
       throw err;

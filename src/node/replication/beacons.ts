@@ -29,7 +29,8 @@ export class BeaconSender {
     const byPeer = new Map<string, { item: BeaconItem; driver: PrimaryDriver }[]>();
     for (const driver of this.drivers()) {
       const core = driver.core;
-      if (core === null || driver.stopped) continue;
+      // A primary that gave its lease up for a handover must not renew it (nor the promises).
+      if (core === null || driver.stopped || core.leaseReleased) continue;
       for (const id of core.fencedMembers()) {
         let list = byPeer.get(id);
         if (list === undefined) byPeer.set(id, (list = []));

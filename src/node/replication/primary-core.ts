@@ -52,6 +52,7 @@ export interface PrimaryInit {
 
 export type WriteRefusal =
   | { readonly code: 'activating'; readonly message: string }
+  | { readonly code: 'handing-over'; readonly message: string }
   | { readonly code: 'reconfiguring'; readonly message: string }
   | { readonly code: 'not-enough-replicas'; readonly message: string }
   | { readonly code: 'stale-epoch'; readonly message: string };
@@ -76,6 +77,8 @@ export class PrimaryCore {
   #phase: PrimaryPhase = 'activating';
   #adopting: string | null = null;
   #metaConfirmedAt = -Infinity;
+  /** A graceful handover under way (handover.ts): new writes refused; once released, no lease either. */
+  #handover: { to: string; released: boolean } | null = null;
 
   constructor(init: PrimaryInit) {
     invariant(Number.isSafeInteger(init.epoch) && init.epoch >= 1, `epoch ${init.epoch} must be a positive integer`);
@@ -242,6 +245,38 @@ export class PrimaryCore {
     this.#metaConfirmedAt = Math.max(this.#metaConfirmedAt, sentAt);
   }
 
+  /** The successor of a handover under way, or null. */
+  get handingOverTo(): string | null {
+    return this.#handover?.to ?? null;
+  }
+
+  /** The lease was given up for a handover: this epoch never serves a read again. */
+  get leaseReleased(): boolean {
+    return this.#handover?.released === true;
+  }
+
+  /** Starts a handover to `to`: new client writes are refused from now on; reads go on under the lease. */
+  beginHandover(to: string): void {
+    invariant(this.#phase === 'active', `partition ${this.partition}: a handover needs an active primary, not ${this.#phase}`);
+    invariant(this.#handover === null, `partition ${this.partition}: a handover to ${this.#handover?.to} is already under way`);
+    const m = this.#member(to);
+    invariant(m.fenced && m.failed === null, `partition ${this.partition}: successor ${to} is not a healthy fenced replica`);
+    this.#handover = { to, released: false };
+  }
+
+  /** The handover did not happen (nothing was released): writes resume. */
+  cancelHandover(): void {
+    invariant(this.#handover !== null && !this.#handover.released, `partition ${this.partition}: only an unreleased handover can be cancelled`);
+    this.#handover = null;
+  }
+
+  /** Gives the read lease up for good, before meta is asked to appoint the successor. */
+  releaseLease(to: string): void {
+    invariant(this.#handover !== null, `partition ${this.partition}: releasing the lease without a handover`);
+    invariant(this.#writesDone(), `partition ${this.partition}: releasing with writes not on every replica (${this.committedSeq()} < ${this.#localSeq})`);
+    this.#handover = { to, released: true };
+  }
+
   /** A newer epoch exists: nothing more is served or committed under this one. */
   markStale(): void {
     this.#phase = 'stale';
@@ -283,6 +318,7 @@ export class PrimaryCore {
     }
     if (this.failedMembers().length > 0) return { code: 'reconfiguring', message: `partition ${this.partition} is removing an unresponsive replica` };
     if (this.#phase === 'activating') return { code: 'activating', message: `partition ${this.partition}: the primary of epoch ${this.epoch} is still taking over` };
+    if (this.#handover !== null) return { code: 'handing-over', message: `partition ${this.partition}: the primary is handing over to ${this.#handover.to}` };
     return null;
   }
 
@@ -293,7 +329,7 @@ export class PrimaryCore {
 
   /** The end of the current read lease (-Infinity without one). */
   leaseUntil(): number {
-    if (this.#phase !== 'active') return -Infinity;
+    if (this.#phase !== 'active' || this.leaseReleased) return -Infinity;
     if (this.#members.size === 0) return this.#metaConfirmedAt + this.#timing.leaseMs;
     let oldest = Infinity;
     for (const m of this.#members.values()) oldest = Math.min(oldest, m.failed === null ? m.beaconSentAt : -Infinity);
@@ -303,6 +339,10 @@ export class PrimaryCore {
   /** Replication lag per replica, in sequence numbers (for metrics). */
   lag(): { id: string; lag: number }[] {
     return [...this.#members.values()].map((m) => ({ id: m.id, lag: this.#localSeq - Math.max(0, m.ackedSeq) }));
+  }
+
+  #writesDone(): boolean {
+    return this.committedSeq() === this.#localSeq;
   }
 
   #readyToActivate(now: number): boolean {

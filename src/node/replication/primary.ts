@@ -30,6 +30,9 @@ export class PrimaryDriver {
   #nextRemovalAt = 0;
   #stopped = false;
   #loggedActive = false;
+  #activeSince: number | null = null;
+  /** Client writes between their admission and their local commit (a handover waits for them). */
+  #writes = 0;
   /** The batch in flight to each replica, aborted when the core gives up on it. */
   readonly #inflight = new Map<string, AbortController>();
 
@@ -54,6 +57,30 @@ export class PrimaryDriver {
 
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  get writesInFlight(): number {
+    return this.#writes;
+  }
+
+  /** How long the core has been active (0 while it is not). */
+  activeFor(now: number): number {
+    return this.#activeSince === null || this.#core?.phase !== 'active' ? 0 : now - this.#activeSince;
+  }
+
+  /**
+   * Runs one admitted client write up to its local commit, counted so that a handover
+   * knows when none is left. `write` resolves with the committed sequence.
+   */
+  async trackWrite<T>(write: () => Promise<T>, seqOf: (result: T) => number): Promise<T> {
+    this.#writes++;
+    try {
+      const result = await write();
+      this.onLocalCommit(seqOf(result));
+      return result;
+    } finally {
+      this.#writes--;
+    }
   }
 
   async start(): Promise<void> {
@@ -142,6 +169,7 @@ export class PrimaryDriver {
     this.#waiters.settle(core.committedSeq());
     if (!wasActive && (core.phase as string) === 'active' && !this.#loggedActive) {
       this.#loggedActive = true;
+      this.#activeSince = now;
       this.#ctx.log.info({ partition: this.partition, epoch: this.epoch, lastSeq: core.localSeq }, 'primary active');
       this.#wake.notify();
     }

@@ -84,12 +84,16 @@ export class ReplicaLeases {
 
   /**
    * How long this node still promised some primary other than `newPrimary` (ms, ≥ 0),
-   * counting the start-up guard. A new primary waits for it before serving.
+   * counting the start-up guard. A new primary waits for it before serving. A promise to
+   * `released`, the old primary that gave its lease up in a handover meta recorded, no
+   * longer protects any lease and does not count.
    */
-  promiseRemaining(partition: number, newPrimary: string, now: number): number {
+  promiseRemaining(partition: number, newPrimary: string, now: number, released: string | null = null): number {
     const guard = this.#startedAt + this.promiseMs - now;
     const p = this.#parts.get(partition);
-    const promised = p?.promise && p.promise.primary !== newPrimary ? p.promise.until - now : 0;
+    const promise = p?.promise;
+    const counts = promise != null && promise.primary !== newPrimary && promise.primary !== released;
+    const promised = counts ? promise.until - now : 0;
     return Math.max(0, guard, promised);
   }
 
