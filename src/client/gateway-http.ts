@@ -9,23 +9,33 @@ export class GatewayError extends Error {
 
 export interface GatewayAccess {
   readonly gateway: string;
+  /** The bearer credential; read at each request, so it may change (a renewed session). */
   readonly token: string;
+  /**
+   * Called after a 401 for the credential `rejected`; resolves true when a fresh one is
+   * ready and the request may be sent once more. Absent: a 401 is final.
+   */
+  readonly renew?: (rejected: string) => Promise<boolean>;
 }
 
 export async function gatewayJson<T>(access: GatewayAccess, method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> {
   const url = access.gateway.replace(/\/$/, '') + path;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${access.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw new GatewayError(`cannot reach the gateway at ${access.gateway}: ${(err as Error).message}`, 503, 'unreachable');
+  for (let attempt = 0; ; attempt++) {
+    const token = access.token;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: body !== undefined ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new GatewayError(`cannot reach the gateway at ${access.gateway}: ${(err as Error).message}`, 503, 'unreachable');
+    }
+    const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+    if (res.status === 401 && attempt === 0 && access.renew !== undefined && (await access.renew(token))) continue;
+    if (!res.ok) throw new GatewayError(json?.error?.message ?? `HTTP ${res.status}`, res.status, json?.error?.code ?? 'http-error');
+    return json as T;
   }
-  const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-  if (!res.ok) throw new GatewayError(json?.error?.message ?? `HTTP ${res.status}`, res.status, json?.error?.code ?? 'http-error');
-  return json as T;
 }

@@ -158,12 +158,19 @@ export class ObjectClient {
   /** Runs `fn` with the key's route; a stale epoch or a dead primary refreshes the map and retries. */
   private async withRoute<T>(key: string, fn: (route: KeyRoute) => Promise<T>): Promise<T> {
     let lastError: unknown;
+    let renewed = false;
     for (let attempt = 0; attempt < 8; attempt++) {
       const route = await this.map.route(key);
+      const sent = this.access.token;
       try {
         return await fn(route);
       } catch (err) {
         lastError = err;
+        // A node refused the credential (an expired session): renew it once and go again.
+        if (err instanceof ObjectError && err.status === 401 && !renewed && this.access.renew !== undefined) {
+          renewed = true;
+          if (await this.access.renew(sent)) continue;
+        }
         const known = err instanceof ObjectError || err instanceof GatewayError;
         // Every 503 from a node or the gateway is temporary (it carries Retry-After).
         if (!known || !(RETRYABLE.has(err.code) || err.status === 503)) throw err;

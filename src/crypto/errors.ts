@@ -10,7 +10,9 @@ export type CredentialErrorCode =
   | 'revoked'
   | 'wrong-role'
   | 'clock-skew'
-  | 'replay';
+  | 'replay'
+  /** A session the LiveStore does not know: logged out, expired, or never opened. */
+  | 'session-ended';
 
 export class CredentialError extends Error {
   readonly code: CredentialErrorCode;

@@ -31,9 +31,14 @@ export interface TokenClaims {
   /** Issued at / expires at, Unix seconds; valid while iat <= now < exp (plus leeway). */
   readonly iat: number;
   readonly exp: number;
+  /**
+   * Set on a session: the id of the long-lived token it was exchanged for. A session is
+   * refused wherever its parent is revoked, so revoking a token ends its sessions.
+   */
+  readonly parent?: string;
 }
 
-export interface CertificateClaims extends Omit<TokenClaims, 'role'> {
+export interface CertificateClaims extends Omit<TokenClaims, 'role' | 'parent'> {
   readonly role: CertifiedRole;
   /** The member's Ed25519 public key (32 bytes). */
   readonly publicKey: Buffer;
@@ -46,9 +51,11 @@ export interface TokenRequest {
   readonly exp: number;
   /** Defaults to a fresh random id; pass one to know it before minting. */
   readonly id?: string;
+  /** Mints a session of this parent token id (see TokenClaims.parent). */
+  readonly parent?: string;
 }
 
-export interface CertificateRequest extends Omit<TokenRequest, 'role'> {
+export interface CertificateRequest extends Omit<TokenRequest, 'role' | 'parent'> {
   readonly role: CertifiedRole;
   readonly publicKey: Uint8Array;
 }
@@ -72,7 +79,10 @@ export function newTokenId(): string {
 }
 
 export function mintToken(authority: Signer, request: TokenRequest): string {
-  const claims = { id: request.id ?? newTokenId(), role: request.role, sub: request.sub, iat: request.iat, exp: request.exp };
+  const claims = {
+    id: request.id ?? newTokenId(), role: request.role, sub: request.sub, iat: request.iat, exp: request.exp,
+    ...(request.parent !== undefined ? { par: request.parent } : {}),
+  };
   const problem = claimsProblem(claims, ROLES, false);
   if (problem !== null) throw new Error(`cannot mint token: ${problem}`);
   return encodeSigned(TOKEN_PREFIX, claims, authority.secretKey);
@@ -96,9 +106,13 @@ export function verifyToken(
   const payload = decodeSigned(TOKEN_PREFIX, token, authorityPublicKey, 'token');
   const problem = claimsProblem(payload, ROLES, false);
   if (problem !== null) throw new CredentialError('malformed', `token is malformed: ${problem}`);
-  const claims = payload as unknown as TokenClaims;
+  const claims = payload as unknown as TokenClaims & { par?: string };
   checkTimesAndRevocation(claims, nowSeconds, options, 'token');
-  return { id: claims.id, role: claims.role, sub: claims.sub, iat: claims.iat, exp: claims.exp };
+  if (claims.par !== undefined && options.isRevoked?.(claims.par) === true) {
+    throw new CredentialError('revoked', `session ${claims.id} ended: its token ${claims.par} has been revoked`);
+  }
+  const base = { id: claims.id, role: claims.role, sub: claims.sub, iat: claims.iat, exp: claims.exp };
+  return claims.par !== undefined ? { ...base, parent: claims.par } : base;
 }
 
 export function verifyCertificate(
@@ -132,12 +146,16 @@ function checkTimesAndRevocation(claims: TokenClaims, now: number, options: Veri
 
 /** Null if `c` is a valid claims object with exactly the expected fields, else what is wrong. */
 function claimsProblem(c: Record<string, unknown>, roles: readonly string[], withKey: boolean): string | null {
-  const expected = withKey ? ['id', 'role', 'sub', 'iat', 'exp', 'pk'] : ['id', 'role', 'sub', 'iat', 'exp'];
+  // Only tokens may name a parent (sessions); certificates never do.
+  const expected = withKey ? ['id', 'role', 'sub', 'iat', 'exp', 'pk'] : ['id', 'role', 'sub', 'iat', 'exp', ...(Object.hasOwn(c, 'par') ? ['par'] : [])];
   const keys = Object.keys(c);
   if (keys.length !== expected.length || !expected.every((k) => Object.hasOwn(c, k))) {
     return `fields must be exactly ${expected.join(', ')}`;
   }
   if (typeof c.id !== 'string' || !ID.test(c.id)) return 'id must be 32 lowercase hex digits';
+  if (Object.hasOwn(c, 'par') && (typeof c.par !== 'string' || !ID.test(c.par) || c.par === c.id)) {
+    return 'par must be the 32-hex-digit id of another token';
+  }
   if (typeof c.role !== 'string' || !roles.includes(c.role)) return `role must be one of ${roles.join(', ')}`;
   if (typeof c.sub !== 'string' || c.sub.length === 0 || c.sub.length > SUBJECT_MAX_LENGTH || CONTROL.test(c.sub)) {
     return `sub must be 1..${SUBJECT_MAX_LENGTH} characters without control characters`;

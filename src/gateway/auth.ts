@@ -1,5 +1,6 @@
 // Authentication for the gateway's routes: a bearer token (signature, times, then
-// revocation through meta's list and the LiveStore), the route's roles (401 without a
+// revocation through meta's list and the LiveStore; for a session, its parent's
+// revocation and its record in the LiveStore), the route's roles (401 without a
 // valid credential, 403 for the wrong role), then the credential's rate limit (429).
 // Signed requests (`Authorization: opera-sig1 ...`, for /v1/renew) are checked the same
 // way, with their nonce claimed in the LiveStore so that a request cannot be replayed.
@@ -42,11 +43,28 @@ export function guard(g: GatewayContext, roles: readonly Role[]) {
     if (await g.revocations.isRevoked(claims.id)) {
       throw refused(new CredentialError('revoked', `token ${claims.id} has been revoked`));
     }
+    if (claims.parent !== undefined) {
+      if (await g.revocations.isRevoked(claims.parent)) {
+        throw refused(new CredentialError('revoked', `session ${claims.id} ended: its token ${claims.parent} has been revoked`));
+      }
+      await checkSession(g, claims);
+    }
     if (!roles.includes(claims.role)) throw forbidden(ctx, claims.role, roles);
-    await enforceRate(g, ctx, `cred:${claims.id}`);
+    // A session draws from its parent's bucket: opening sessions does not raise the limit.
+    await enforceRate(g, ctx, `cred:${claims.parent ?? claims.id}`);
     ctx.state['claims'] = claims;
     await next();
   };
+}
+
+async function checkSession(g: GatewayContext, claims: TokenClaims): Promise<void> {
+  try {
+    await g.sessions.check(claims);
+  } catch (err) {
+    if (err instanceof CredentialError) throw refused(err);
+    g.metrics.liveStoreErrors.inc({ op: 'getSession' });
+    throw err;
+  }
 }
 
 /**

@@ -3,12 +3,14 @@
 import type Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { KeyService } from '../crypto/key-service.js';
+import type { ConsoleFeed } from './console/feed.js';
 import type { ClusterSecrets } from '../crypto/secrets.js';
 import type { LiveStore } from './live-store/index.js';
 import type { MapCache } from './map-cache.js';
 import type { MetaLink } from './meta-link.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RevocationCache } from './revocations.js';
+import { DEFAULT_SESSION_TTL_S, type Sessions } from './sessions.js';
 
 /** A token bucket per credential: `burst` requests at once, `perSecond` sustained. */
 export interface RateLimitSettings {
@@ -23,12 +25,15 @@ export interface GatewayLimits {
   readonly jsonBodyBytes: number;
   /** JSON bodies of the key routes (a batch of 1000 items with 1 KiB keys). */
   readonly keyBodyBytes: number;
+  /** The default and longest lifetime of a session (POST /v1/sessions), seconds. */
+  readonly sessionTtlSeconds: number;
 }
 
 export const DEFAULT_LIMITS: GatewayLimits = {
   rate: { burst: 1000, perSecond: 500 },
   jsonBodyBytes: 1 << 20,
   keyBodyBytes: 4 << 20,
+  sessionTtlSeconds: DEFAULT_SESSION_TTL_S,
 };
 
 export interface GatewayContext {
@@ -39,9 +44,12 @@ export interface GatewayContext {
   readonly secrets: ClusterSecrets;
   readonly live: LiveStore;
   readonly revocations: RevocationCache;
+  readonly sessions: Sessions;
   readonly keys: KeyService;
   readonly log: Logger;
   readonly metrics: GatewayMetrics;
+  /** The web console's live view of the cluster (started by the first console request). */
+  readonly consoleFeed: ConsoleFeed;
   readonly limits: GatewayLimits;
   /** The clock (epoch ms); injectable for tests. */
   readonly now: () => number;

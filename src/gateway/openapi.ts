@@ -68,6 +68,14 @@ export const openApiDocument = {
     schemas: {
       Error: obj({ error: obj({ code: str(), message: str() }, ['code', 'message']) }, ['error']),
       WrappedKey: wrapped,
+      ConsoleView: {
+        type: 'object',
+        description: 'src/gateway/console/view.ts: at, gateway, clusterId, mapVersion, settings, meta {leader, term, commitIndex, members}, '
+          + 'nodes [{id, state, zone, capacity, partitions {primary, replica, learner}, stats {reachable, storedBytes, replicationLag}, sentinels}], '
+          + 'partitions [{partition, epoch, primary, replicas, learners, health}], plans (as /v1/plans), sentinelsVisible, '
+          + 'telemetry {requests [{at, requests, errors, meanMs, p95Ms}], samples [{at, replicationLag, repairBytesPerSecond}]}, error',
+        required: ['at', 'meta', 'nodes', 'partitions', 'plans', 'telemetry'],
+      },
       Route: obj({
         key: str(), partition: int(), epoch: int(), mapVersion: int(),
         primary: { ...nodeRef, nullable: true }, replicas: { type: 'array', items: nodeRef },
@@ -89,7 +97,7 @@ export const openApiDocument = {
     '/v1/openapi.json': { get: op('This document', PROBE, { '200': ok('OpenAPI 3.0', { type: 'object' }) }) },
     '/v1/whoami': {
       get: op('The caller\'s credential', [...PROBE, 'join'], {
-        '200': ok('Claims', obj({ id: str(), role: str(), sub: str(), issuedAt: int('ms'), expiresAt: int('ms') })),
+        '200': ok('Claims', obj({ id: str(), role: str(), sub: str(), issuedAt: int('ms'), expiresAt: int('ms'), parent: str('a session: the id of the token it was exchanged for') })),
       }),
     },
     '/v1/join': {
@@ -130,6 +138,21 @@ export const openApiDocument = {
         ...BODY_ERRORS,
       }, body(obj({ id: { type: 'string', pattern: '^[0-9a-f]{32}$' }, expiresAt: int('ms; default: longer than any token lives') }, ['id']))),
     },
+    '/v1/sessions': {
+      post: op('Exchange a long-lived client or admin token for a short-lived session (default 15 min, never past the token\'s expiry)', OBJECTS, {
+        '201': ok('Opened: send the session as the bearer credential from now on', obj({
+          session: str('opera1 token naming its parent token'), id: str('session id'), parent: str('id of the token presented'),
+          role: str(), sub: str(), expiresAt: int('ms'),
+        })),
+        ...BODY_ERRORS,
+      }, { requestBody: { required: false, ...json(obj({ ttl: { oneOf: [{ type: 'string', pattern: '^[1-9][0-9]*[smhd]?$' }, { type: 'integer', minimum: 1 }], description: 'shorter than the gateway\'s limit' } })) } }),
+    },
+    '/v1/sessions/current': {
+      delete: op('Log out: end the session presented, on every gateway, node and meta member', OBJECTS, {
+        '200': ok('Ended', obj({ id: str(), ended: { type: 'boolean' } })),
+        '400': error('not-a-session: the credential is a long-lived token'),
+      }),
+    },
     '/v1/keys/wrap': {
       post: op('Wrap data keys with the current KEK (batches of up to 1000)', KEYS, {
         '200': ok('One wrapped key per item, in order', obj({ items: { type: 'array', items: ref('WrappedKey') } })),
@@ -167,6 +190,30 @@ export const openApiDocument = {
       }),
     },
     '/v1/plans': { get: op('Re-replication and rebalancing plans with progress and ETA', VIEW, { '200': ok('Plans', { type: 'object' }) }) },
+    '/console': {
+      get: op('The web console\'s page (anonymous: it holds no data and asks for a token before it shows anything)', [], {
+        '200': { description: 'HTML, with a strict Content-Security-Policy; Cache-Control: no-cache and an ETag (304 when unchanged)', content: { 'text/html': { schema: str() } } },
+        '503': error('console-not-built: the browser code has not been built (npm run build)'),
+      }),
+    },
+    '/console/assets/{file}': {
+      get: op('A static file of the web console: its compiled scripts and style sheet (anonymous)', [], {
+        '200': { description: 'text/javascript or text/css; Cache-Control: no-cache and an ETag', content: { 'text/javascript': { schema: str() } } },
+        '404': error('not-found: no such asset'),
+      }, { parameters: [{ name: 'file', in: 'path', required: true, schema: str('e.g. main.js, console.css') }] }),
+    },
+    '/v1/console/view': {
+      get: op('The console\'s picture of the cluster: meta members, nodes with stored bytes, replication lag and sentinel observations, '
+        + 'every partition with its health, plans, and telemetry of the last minutes', VIEW, {
+        '200': ok('The view (docs/console.md)', ref('ConsoleView')),
+      }),
+    },
+    '/v1/console/events': {
+      get: op('The console\'s view as server-sent events: `event: view` now (with the whole telemetry history) and after every sample '
+        + '(with the telemetry since the previous one); comments every 15 s keep the stream open', VIEW, {
+        '200': { description: 'text/event-stream of `view` events whose data is a ConsoleView', content: { 'text/event-stream': { schema: str() } } },
+      }),
+    },
     '/v1/objects': {
       get: op('Ordered, paginated listing of keys by prefix across every partition', OBJECTS, {
         '200': ok('A page', obj({

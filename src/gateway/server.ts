@@ -8,12 +8,15 @@ import { errorBody } from '../common/http-errors.js';
 import { LocalKeyService } from '../crypto/key-service.js';
 import type { ClusterSecrets } from '../crypto/secrets.js';
 import { createGatewayApp } from './app.js';
+import { ConsoleFeed } from './console/feed.js';
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits, type Readiness } from './context.js';
 import { openLiveStore } from './live-store/index.js';
 import { MapCache } from './map-cache.js';
 import { defaultGatewaySubject, MetaLink } from './meta-link.js';
 import { GatewayMetrics } from './metrics.js';
 import { RevocationCache } from './revocations.js';
+import { selfToken } from './self-token.js';
+import { Sessions } from './sessions.js';
 
 /** Node's own limit on request headers; beyond it the client gets a JSON 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
@@ -39,6 +42,8 @@ export interface GatewayOptions {
   /** Not ready when meta has not answered for this long (default: the watch time + 20 s). */
   readonly readyWindowMs?: number;
   readonly now?: () => number;
+  /** The console feed's sample period (default 2 s). */
+  readonly consoleSampleMs?: number;
 }
 
 export interface RunningGateway {
@@ -93,8 +98,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     return { ready: reasons.length === 0, reasons };
   };
 
+  const consoleFeed = new ConsoleFeed({
+    gateway: id, mapCache, meta, live, requests: metrics.history, token: selfToken({ secrets: opts.secrets, id, now }), log, now,
+    ...(opts.consoleSampleMs !== undefined ? { sampleMs: opts.consoleSampleMs } : {}),
+  });
   const context: GatewayContext = {
-    id, meta, mapCache, secrets: opts.secrets, live, revocations, keys: new LocalKeyService(opts.secrets.keks), log, metrics, limits, now, readiness,
+    id, meta, mapCache, secrets: opts.secrets, live, revocations, sessions: new Sessions(live, opts.secrets.authority, now), keys: new LocalKeyService(opts.secrets.keks), log, metrics, limits, now, readiness, consoleFeed,
   };
   const { app, router } = createGatewayApp(context);
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, app.callback());
@@ -126,6 +135,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await consoleFeed.stop();
       await mapCache.stop();
       meta.close();
       await live.close();

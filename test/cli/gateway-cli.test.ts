@@ -1,7 +1,8 @@
 // `opera gateway start` as a real process next to a bootstrap directory, and the CLI
-// around it: `opera token create|revoke` and `opera login`, with credentials from
-// flags, the environment and the credentials file.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+// around it: `opera token create|revoke`, `opera login` (which opens a session, renewed
+// by later commands) and `opera logout`, with credentials from flags, the environment
+// and the credentials file.
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -25,7 +26,7 @@ t.test('gateway process and token CLI', async (t) => {
   t.equal(usage.code, 2, 'gateway start without --meta: usage error');
   t.match(usage.stderr, /--meta/);
 
-  const gw = spawnOpera(t, 'gateway', ['gateway', 'start', '--meta', cluster.dir, '--listen', url.slice('http://'.length)], {
+  const gw = spawnOpera(t, 'gateway', ['gateway', 'start', '--meta', cluster.dir, '--listen', url.slice('http://'.length), '--session-ttl', '10m'], {
     OPERA_GATEWAY_WATCH_MS: '500', OPERA_LOG_LEVEL: 'warn',
   });
   await eventually('the gateway to be ready', async () => {
@@ -63,7 +64,14 @@ t.test('gateway process and token CLI', async (t) => {
   t.equal(r.code, 0, 'login');
   const file = join(home, 'credentials.json');
   t.equal((await stat(file)).mode & 0o777, 0o600, 'credentials file is 0600');
-  t.same(JSON.parse(await readFile(file, 'utf8')), { gateway: url, token: admin }, 'holds the gateway and the token');
+  interface SavedFile { gateway: string; token?: string; session?: { token: string; parent: string; expiresAt: number } }
+  const saved = async (): Promise<SavedFile> => JSON.parse(await readFile(file, 'utf8')) as SavedFile;
+  const adminId = verifyToken(secrets.authority.publicKey, admin, Math.floor(Date.now() / 1000)).id;
+  let creds = await saved();
+  t.match(creds, { gateway: url, token: admin, session: { parent: adminId } }, 'holds the gateway, the token and a session of it');
+  const first = verifyToken(secrets.authority.publicKey, creds.session!.token, Math.floor(Date.now() / 1000));
+  t.equal(first.parent, adminId, 'the session names the token');
+  t.ok(first.exp - first.iat <= 600, 'and lasts no longer than the gateway\'s --session-ttl');
 
   r = await runOpera(['token', 'create', '--role', 'sentinel', '--ttl', '2h', '--json'], clean);
   t.equal(r.code, 0, 'token create with the credentials file');
@@ -76,6 +84,47 @@ t.test('gateway process and token CLI', async (t) => {
   t.equal(who.status, 401, 'the revoked token is refused');
   r = await runOpera(['token', 'revoke', '--id', 'nope'], clean);
   t.equal(r.code, 2, 'bad id: usage error');
+  t.equal((await saved()).session?.token, creds.session!.token, 'commands reuse the saved session');
+
+  // A session about to run out is renewed before use; one the gateway no longer knows
+  // (here: one that never existed) is renewed after the 401. Both are saved.
+  const before = creds.session!.token;
+  await writeFile(file, JSON.stringify({ ...creds, session: { ...creds.session!, expiresAt: Date.now() + 5_000 } }), { mode: 0o600 });
+  r = await runOpera(['token', 'create', '--role', 'client', '--ttl', '1h', '--json'], clean);
+  t.equal(r.code, 0, `a nearly expired session: renewed first (${r.stderr})`);
+  creds = await saved();
+  t.not(creds.session?.token, before, 'a new session was saved');
+  t.ok(creds.session!.expiresAt > Date.now() + 60_000, 'with time left');
+  t.equal((await stat(file)).mode & 0o777, 0o600, 'still 0600');
+  const [p, payload] = creds.session!.token.split('.') as [string, string, string];
+  const stale = `${p}.${payload}.${'A'.repeat(86)}`;
+  await writeFile(file, JSON.stringify({ ...creds, session: { ...creds.session!, token: stale } }), { mode: 0o600 });
+  r = await runOpera(['status', '--json'], clean);
+  t.notMatch(r.stderr, /credential|session|401/, `a refused session is renewed transparently (${r.stderr})`);
+  t.not((await saved()).session?.token, stale, 'and the renewed one saved');
+
+  // A token revoked while logged in: a clear error, not a loop.
+  const bob = JSON.parse((await runOpera(['token', 'create', '--role', 'admin', '--ttl', '1h', '--sub', 'bob', '--json'], clean)).stdout) as { token: string; id: string };
+  r = await runOpera(['login', '--gateway', url, '--token', bob.token], clean);
+  t.equal(r.code, 0, 'log in as bob');
+  r = await runOpera(['token', 'revoke', '--id', bob.id, '--gateway', url, '--token', admin], clean);
+  t.equal(r.code, 0, 'an admin revokes bob\'s token');
+  r = await runOpera(['token', 'create', '--role', 'client', '--ttl', '1h'], clean);
+  t.equal(r.code, 1, 'bob\'s next command fails');
+  t.match(r.stderr, /refused the token.*revoked.*opera login/s, `with a clear error (${r.stderr.trim()})`);
+
+  // Logout ends the session everywhere and forgets the token.
+  r = await runOpera(['login', '--gateway', url, '--token', admin], clean);
+  t.equal(r.code, 0);
+  const last = (await saved()).session!.token;
+  t.equal((await fetch(`${url}/v1/whoami`, { headers: { authorization: `Bearer ${last}` } })).status, 200, 'the session works');
+  r = await runOpera(['logout', '--json'], clean);
+  t.equal(r.code, 0, `logout (${r.stderr})`);
+  t.match(JSON.parse(r.stdout), { ended: true });
+  t.same(await saved(), { gateway: url }, 'the file keeps only the gateway');
+  t.equal((await fetch(`${url}/v1/whoami`, { headers: { authorization: `Bearer ${last}` } })).status, 401, 'the session is refused');
+  r = await runOpera(['token', 'create', '--role', 'client', '--ttl', '1h'], clean);
+  t.equal(r.code, 2, 'no token any more: usage error');
 
   gw.kill('SIGTERM');
   t.equal(await gw.exited(), 0, 'the gateway stops cleanly on SIGTERM');

@@ -164,3 +164,25 @@ t.test('errors do not echo the credential', async (t) => {
     }
   }
 });
+
+t.test('a session names its parent, and is refused wherever the parent is revoked', async (t) => {
+  const parent = '0123456789abcdef0123456789abcdef';
+  const session = mintToken(authority, { ...claims, exp: NOW + 900, parent });
+  const verified = verifyToken(authority.publicKey, session, NOW);
+  t.equal(verified.parent, parent, 'the parent id comes back');
+  t.equal(verifyToken(authority.publicKey, mintToken(authority, claims), NOW).parent, undefined, 'a plain token has none');
+  t.equal(codeOf(() => verifyToken(authority.publicKey, session, NOW, { isRevoked: (id) => id === parent })), 'revoked', 'parent revoked: refused');
+  t.equal(codeOf(() => verifyToken(authority.publicKey, session, NOW, { isRevoked: (id) => id === verified.id })), 'revoked', 'session revoked: refused');
+  t.equal(codeOf(() => verifyToken(authority.publicKey, session, NOW, { isRevoked: () => false })), 'ok');
+  for (const [what, par] of [['not hex', 'x'.repeat(32)], ['too short', 'abc'], ['a number', 5]] as const) {
+    const forged = encodeSigned('opera1', { id: parent.replace('0', '1'), role: 'client', sub: 'a', iat: NOW, exp: NOW + 60, par }, authority.secretKey);
+    t.equal(codeOf(() => verifyToken(authority.publicKey, forged, NOW)), 'malformed', `par ${what}: malformed`);
+  }
+  const selfParent = encodeSigned('opera1', { id: parent, role: 'client', sub: 'a', iat: NOW, exp: NOW + 60, par: parent }, authority.secretKey);
+  t.equal(codeOf(() => verifyToken(authority.publicKey, selfParent, NOW)), 'malformed', 'its own parent: malformed');
+  const keys = signKeyPair();
+  const cert = encodeSigned('operacert1', {
+    id: parent, role: 'node', sub: 'n1', iat: NOW, exp: NOW + 60, pk: Buffer.from(keys.publicKey).toString('base64url'), par: parent.replace('0', '2'),
+  }, authority.secretKey);
+  t.equal(codeOf(() => verifyCertificate(authority.publicKey, cert, NOW)), 'malformed', 'a certificate never names a parent');
+});

@@ -18,6 +18,8 @@ export interface TestGatewayOptions {
   readonly metaEndpoints?: string[];
   readonly readyWindowMs?: number;
   readonly metaTokenFile?: string;
+  /** The gateway's clock (epoch ms). */
+  readonly now?: () => number;
 }
 
 export async function clusterSecrets(cluster: MetaCluster): Promise<ClusterSecrets> {
@@ -42,6 +44,7 @@ export async function startTestGateway(
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.readyWindowMs !== undefined ? { readyWindowMs: opts.readyWindowMs } : {}),
     ...(opts.metaTokenFile !== undefined ? { metaTokenFile: opts.metaTokenFile } : {}),
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
   });
   t.teardown(() => gw.stop());
   if (cluster !== null && opts.metaEndpoints === undefined) await gw.mapLoaded();

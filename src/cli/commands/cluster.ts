@@ -1,19 +1,16 @@
 // `opera status`, `opera nodes`, `opera plans`: the cluster as the gateway sees it.
-import { gatewayJson } from '../../client/gateway-http.js';
-import { OperaCommand, UsageError } from '../base.js';
-import { credentialsFile, resolveCredentials } from '../credentials.js';
+import { gatewayJson, type GatewayAccess } from '../../client/gateway-http.js';
+import { OperaCommand } from '../base.js';
 import { GatewayClientCommand } from './objects.js';
 import type { ClusterView, NodeView, PlanView } from '../../gateway/cluster-view.js';
 
 abstract class ViewCommand extends GatewayClientCommand {
   protected async get<T>(path: string): Promise<T> {
-    const creds = await resolveCredentials({
-      ...(this.gateway !== undefined ? { gateway: this.gateway } : {}),
-      ...(this.token !== undefined ? { token: this.token } : {}),
-    });
-    if (!creds.gateway || !creds.token) throw new UsageError(`no gateway or token: see --help, or run \`opera dev\` / \`opera login\` (${credentialsFile()})`);
-    return gatewayJson<T>({ gateway: creds.gateway, token: creds.token }, 'GET', path);
+    this.#access ??= this.access();
+    return gatewayJson<T>(await this.#access, 'GET', path);
   }
+
+  #access: Promise<GatewayAccess> | undefined;
 }
 
 export class StatusCommand extends ViewCommand {

@@ -6,6 +6,8 @@ import { loadClusterSecrets } from '../../crypto/secrets.js';
 import { parseListen, resolveMetaLocation } from '../../gateway/config.js';
 import { DEFAULT_LIMITS } from '../../gateway/context.js';
 import { startGateway } from '../../gateway/server.js';
+import { MAX_SESSION_TTL_S } from '../../gateway/sessions.js';
+import { formatDuration, parseTtl } from '../../gateway/ttl.js';
 import { intOption, OperaCommand, UsageError } from '../base.js';
 
 export class GatewayStartCommand extends OperaCommand {
@@ -16,7 +18,7 @@ export class GatewayStartCommand extends OperaCommand {
       'The gateway holds the cluster secrets (authority key and KEKs): from --secrets, or from secrets.json of the bootstrap ' +
       'directory given as --meta. It talks to meta with a short-lived gateway token it mints itself (or the token in ' +
       '--token-file). Several gateways can run at once; they share revocations, rate limits and replay nonces through ' +
-      'Redis (--redis). Each flag falls back to an environment variable: OPERA_META, OPERA_LISTEN, OPERA_REDIS, OPERA_SECRETS.',
+      'Redis (--redis). Each flag falls back to an environment variable: OPERA_META, OPERA_LISTEN, OPERA_REDIS, OPERA_SECRETS, OPERA_SESSION_TTL.',
     examples: [
       ['Next to a bootstrap directory', 'opera gateway start --meta ./meta --listen 127.0.0.1:7300'],
       ['Two gateways sharing Redis', 'opera gateway start --meta http://10.0.0.1:7101,http://10.0.0.2:7101 --secrets /etc/opera/secrets.json --listen 0.0.0.0:7300 --redis redis://10.0.0.9:6379'],
@@ -30,6 +32,7 @@ export class GatewayStartCommand extends OperaCommand {
   id = Option.String('--id', { description: 'This gateway\'s name in logs and in its meta credential (default gateway-<hostname>)' });
   ratePerSec = Option.String('--rate-per-sec', { description: `Sustained requests per second per credential (default ${DEFAULT_LIMITS.rate.perSecond})` });
   rateBurst = Option.String('--rate-burst', { description: `Burst per credential (default ${DEFAULT_LIMITS.rate.burst})` });
+  sessionTtl = Option.String('--session-ttl', { description: `Default and longest lifetime of a session a token is exchanged for: 90s, 15m, 1h (default ${formatDuration(DEFAULT_LIMITS.sessionTtlSeconds)})` });
 
   async run(): Promise<number> {
     const env = process.env;
@@ -52,6 +55,15 @@ export class GatewayStartCommand extends OperaCommand {
       perSecond: intOption(this.ratePerSec, '--rate-per-sec', DEFAULT_LIMITS.rate.perSecond, 1, 1_000_000),
       burst: intOption(this.rateBurst, '--rate-burst', DEFAULT_LIMITS.rate.burst, 1, 1_000_000),
     };
+    let sessionTtlSeconds = DEFAULT_LIMITS.sessionTtlSeconds;
+    const sessionTtl = this.sessionTtl ?? env['OPERA_SESSION_TTL'];
+    if (sessionTtl !== undefined) {
+      try {
+        sessionTtlSeconds = parseTtl(/^[0-9]+$/.test(sessionTtl) ? Number(sessionTtl) : sessionTtl, MAX_SESSION_TTL_S);
+      } catch (err) {
+        throw new UsageError(`--session-ttl: ${(err as Error).message}`);
+      }
+    }
     const watchMs = env['OPERA_GATEWAY_WATCH_MS'] ? intOption(env['OPERA_GATEWAY_WATCH_MS'], 'OPERA_GATEWAY_WATCH_MS', 25_000, 100, 120_000) : undefined;
     const redisUrl = this.redis ?? env['OPERA_REDIS'];
     const log = makeLogger('gateway', this.id ? { id: this.id } : {});
@@ -61,7 +73,7 @@ export class GatewayStartCommand extends OperaCommand {
       host: listen.host,
       port: listen.port,
       log,
-      limits: { rate },
+      limits: { rate, sessionTtlSeconds },
       ...(redisUrl ? { liveStoreUrl: redisUrl } : {}),
       ...(this.tokenFile ? { metaTokenFile: resolve(this.tokenFile) } : {}),
       ...(this.id ? { id: this.id } : {}),

@@ -8,21 +8,20 @@ import { ObjectClient, ObjectError } from '../../client/objects.js';
 import { RemoteKeyService } from '../../client/remote-keys.js';
 import { KeyError } from '../../common/keys.js';
 import { OperaCommand, UsageError, intOption } from '../base.js';
-import { credentialsFile, resolveCredentials } from '../credentials.js';
+import { openGatewayAccess } from '../access.js';
+import type { GatewayAccess } from '../../client/gateway-http.js';
 
 export abstract class GatewayClientCommand extends OperaCommand {
   gateway = Option.String('--gateway', { description: 'Gateway URL (default: OPERA_GATEWAY, then the credentials file)' });
   token = Option.String('--token', { description: 'Token (default: OPERA_TOKEN, then the credentials file)' });
 
+  /** The gateway and the credential to send: a session for client and admin tokens. */
+  async access(): Promise<GatewayAccess> {
+    return openGatewayAccess({ gateway: this.gateway, token: this.token });
+  }
+
   async objects(): Promise<ObjectClient> {
-    const creds = await resolveCredentials({
-      ...(this.gateway !== undefined ? { gateway: this.gateway } : {}),
-      ...(this.token !== undefined ? { token: this.token } : {}),
-    });
-    if (!creds.gateway || !creds.token) {
-      throw new UsageError(`no gateway or token: pass --gateway and --token, set OPERA_GATEWAY and OPERA_TOKEN, or run \`opera dev\` / \`opera login\` (writes ${credentialsFile()})`);
-    }
-    const access = { gateway: creds.gateway, token: creds.token };
+    const access = await this.access();
     return new ObjectClient(access, { keys: new BatchingKeyService(new RemoteKeyService(access)) });
   }
 

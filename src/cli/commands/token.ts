@@ -3,8 +3,10 @@
 // then the credentials file (src/cli/credentials.ts).
 import { Option } from 'clipanion';
 import { OperaCommand, UsageError } from '../base.js';
-import { credentialsFile, resolveCredentials, writeCredentialsFile } from '../credentials.js';
-import { callGateway, type GatewayTarget } from '../gateway-call.js';
+import { exchangeable, SessionCredential, type StoredSession } from '../../client/session.js';
+import { openGatewayAccess } from '../access.js';
+import { readCredentialsFile, writeCredentialsFile } from '../credentials.js';
+import { callGateway, GatewayCallError, type GatewayTarget } from '../gateway-call.js';
 
 const ROLES = ['node', 'client', 'admin', 'join', 'sentinel'];
 
@@ -13,14 +15,7 @@ abstract class GatewayClientCommand extends OperaCommand {
   token = Option.String('--token', { description: 'Credential (default: OPERA_TOKEN, then the credentials file)' });
 
   async target(): Promise<GatewayTarget> {
-    const creds = await resolveCredentials({
-      ...(this.gateway !== undefined ? { gateway: this.gateway } : {}),
-      ...(this.token !== undefined ? { token: this.token } : {}),
-    });
-    if (creds.gateway === undefined || creds.token === undefined) {
-      throw new UsageError(`no ${creds.gateway === undefined ? 'gateway' : 'token'} given: pass --gateway URL --token T, set OPERA_GATEWAY and OPERA_TOKEN, or run \`opera login\` (writes ${credentialsFile()})`);
-    }
-    return { gateway: creds.gateway, token: creds.token };
+    return openGatewayAccess({ gateway: this.gateway, token: this.token });
   }
 }
 
@@ -90,15 +85,15 @@ export class TokenRevokeCommand extends GatewayClientCommand {
 export class LoginCommand extends OperaCommand {
   static override paths = [['login']];
   static override usage = OperaCommand.Usage({
-    description: 'Check a credential against a gateway and save both in the credentials file (mode 0600)',
-    details: 'The file is $OPERA_HOME/credentials.json, else ~/.config/opera/credentials.json. Later commands use it when no --gateway/--token or OPERA_GATEWAY/OPERA_TOKEN is given.',
+    description: 'Check a credential against a gateway, exchange it for a short-lived session, and save both in the credentials file (mode 0600)',
+    details: 'The file is $OPERA_HOME/credentials.json, else ~/.config/opera/credentials.json. Later commands use it when no --gateway/--token or OPERA_GATEWAY/OPERA_TOKEN is given. A client or admin token is sent only to open sessions: commands send the session (to the gateway and to storage nodes) and open a new one when it runs out.',
     examples: [['Log in', 'opera login --gateway http://127.0.0.1:7300 --token "$(cat meta/admin.token)"']],
   });
   gateway = Option.String('--gateway', { description: 'Gateway URL (default: OPERA_GATEWAY)' });
   token = Option.String('--token', { description: 'Credential (default: OPERA_TOKEN)' });
 
   async run(): Promise<number> {
-    const gateway = this.gateway ?? process.env['OPERA_GATEWAY'];
+    const gateway = (this.gateway ?? process.env['OPERA_GATEWAY'])?.replace(/\/+$/, '');
     const token = this.token ?? process.env['OPERA_TOKEN'];
     if (!gateway || !token) throw new UsageError('give --gateway URL and --token T');
     try {
@@ -107,13 +102,45 @@ export class LoginCommand extends OperaCommand {
       throw new UsageError(`--gateway "${gateway}" is not a URL (e.g. http://127.0.0.1:7300)`);
     }
     const who = await callGateway<{ role: string; sub: string; id: string; expiresAt: number }>({ gateway, token }, 'GET', '/v1/whoami');
-    const path = await writeCredentialsFile({ gateway: gateway.replace(/\/+$/, ''), token });
+    let session: StoredSession | undefined;
+    if (exchangeable(token)) {
+      const opened = new SessionCredential(gateway, token, null);
+      await opened.ready();
+      session = opened.session ?? undefined;
+    }
+    const path = await writeCredentialsFile({ gateway, token, ...(session ? { session } : {}) });
+    const until = session ? `; session until ${new Date(session.expiresAt).toISOString()}, renewed as needed` : '';
     this.out(
-      `Logged in to ${gateway} as ${who.role} ${who.sub} (expires ${new Date(who.expiresAt).toISOString()}); saved to ${path}`,
-      { gateway, role: who.role, sub: who.sub, id: who.id, expiresAt: who.expiresAt, file: path },
+      `Logged in to ${gateway} as ${who.role} ${who.sub} (token expires ${new Date(who.expiresAt).toISOString()}${until}); saved to ${path}`,
+      { gateway, role: who.role, sub: who.sub, id: who.id, expiresAt: who.expiresAt, file: path, ...(session ? { sessionExpiresAt: session.expiresAt } : {}) },
     );
     return 0;
   }
 }
 
-export const tokenCommands = [TokenCreateCommand, TokenRevokeCommand, LoginCommand];
+export class LogoutCommand extends OperaCommand {
+  static override paths = [['logout']];
+  static override usage = OperaCommand.Usage({
+    description: 'End the saved session everywhere and forget the saved token (the gateway URL stays)',
+    details: 'The token itself stays valid until it expires or an admin revokes it (`opera token revoke`).',
+  });
+
+  async run(): Promise<number> {
+    const file = await readCredentialsFile();
+    let ended = false;
+    if (file.gateway !== undefined && file.session !== undefined && file.session.expiresAt > Date.now()) {
+      try {
+        await callGateway({ gateway: file.gateway, token: file.session.token }, 'DELETE', '/v1/sessions/current');
+        ended = true;
+      } catch (err) {
+        // Already ended (expired, revoked): nothing left to end. Anything else is reported.
+        if (!(err instanceof GatewayCallError && err.status === 401)) throw err;
+      }
+    }
+    const path = await writeCredentialsFile(file.gateway !== undefined ? { gateway: file.gateway } : {});
+    this.out(`Logged out${ended ? ' (session ended)' : ''}; ${path} keeps only the gateway URL`, { ended, file: path });
+    return 0;
+  }
+}
+
+export const tokenCommands = [TokenCreateCommand, TokenRevokeCommand, LoginCommand, LogoutCommand];

@@ -39,6 +39,6 @@ export const registerHealthRoutes: RegisterRoutes = (router: Router, g: GatewayC
 
   router.get('/v1/whoami', guard(g, ['admin', 'client', 'gateway', 'node', 'sentinel', 'join']), (ctx) => {
     const c = claimsOf(ctx);
-    ctx.body = { id: c.id, role: c.role, sub: c.sub, issuedAt: c.iat * 1000, expiresAt: c.exp * 1000 };
+    ctx.body = { id: c.id, role: c.role, sub: c.sub, issuedAt: c.iat * 1000, expiresAt: c.exp * 1000, ...(c.parent !== undefined ? { parent: c.parent } : {}) };
   });
 };
