@@ -23,6 +23,8 @@ const DEV_REPAIR_GRACE_MS = 10_000;
 export interface DevCluster {
   readonly dir: string;
   readonly gateway: string;
+  /** The web console, served by the gateway. */
+  readonly console: string;
   readonly token: string;
   readonly supervisor: Supervisor;
   readonly processes: DevProcess[];
@@ -139,7 +141,7 @@ export async function startDevCluster(opts: { dir: string; nodes: number; env?: 
       '--listen', `127.0.0.1:${sentinelPort}`, '--interval', '500ms', '--down-after', '3s',
     ]);
     await waitFor('the sentinel', () => httpOk(`http://127.0.0.1:${sentinelPort}/healthz`), 30_000, died);
-    return { dir, gateway, token, supervisor: sup, processes: sup.processes };
+    return { dir, gateway, console: `${gateway}/console`, token, supervisor: sup, processes: sup.processes };
   } catch (err) {
     await sup.stop(2000);
     throw err;

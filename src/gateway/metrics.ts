@@ -2,6 +2,7 @@
 // codes only: never a key, a token id or anything a caller chooses freely.
 import { CounterVec, HistogramVec } from '../common/labelled-metrics.js';
 import { metric } from '../common/prometheus.js';
+import { RequestHistory } from './console/request-history.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -31,10 +32,14 @@ export class GatewayMetrics {
   readonly mapRefreshes = new CounterVec('opera_gateway_map_refreshes_total', 'Partition map loads from meta, by cause', ['cause']);
   readonly rateLimited = new CounterVec('opera_gateway_rate_limited_total', 'Requests refused by a rate limit, by route template', ['route']);
 
-  /** Records one answered request. */
-  observe(route: string, method: string, status: number, seconds: number): void {
+  /** The last minutes, second by second, for the console's charts. */
+  readonly history = new RequestHistory();
+
+  /** Records one answered request, finished at `atMs`. */
+  observe(route: string, method: string, status: number, seconds: number, atMs: number = Date.now()): void {
     this.requests.inc({ route, method, status });
     this.latency.observe({ route, method }, seconds);
+    this.history.record(atMs, seconds, status);
   }
 
   render(gauges: GatewayGauges): string {

@@ -36,7 +36,7 @@ export function observeRequests(g: GatewayContext) {
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(ctx);
-      g.metrics.observe(route, ctx.method, ctx.status, seconds);
+      g.metrics.observe(route, ctx.method, ctx.status, seconds, g.now());
       // Never the headers or the body: they carry credentials and data keys.
       const claims = ctx.state['claims'] as { role?: string; sub?: string } | undefined;
       g.log.debug(

@@ -23,11 +23,12 @@ export class DevCommand extends OperaCommand {
     const file = await writeCredentialsFile({ gateway: cluster.gateway, token: cluster.token });
     const processes = cluster.processes.map((p) => ({ role: p.role, id: p.id, pid: p.child.pid ?? null, url: p.url }));
     if (this.json) {
-      this.context.stdout.write(JSON.stringify({ gateway: cluster.gateway, token: cluster.token, dir, processes }) + '\n');
+      this.context.stdout.write(JSON.stringify({ gateway: cluster.gateway, console: cluster.console, token: cluster.token, dir, processes }) + '\n');
     } else {
       const lines = [
         `Space Opera is running.`,
         `  gateway      ${cluster.gateway}`,
+        `  console      ${cluster.console}  (sign in with the token: ${cluster.token})`,
         ...processes.map((p) => `  ${p.role.padEnd(8)} ${p.id.padEnd(8)} pid ${String(p.pid).padEnd(7)} ${p.url}`),
         `  logs         ${dir}/logs/`,
         `Credentials written to ${file}; try:`,

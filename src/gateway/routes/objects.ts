@@ -10,13 +10,12 @@ import { routeIn, type PartitionMapSource, type PartitionMapView } from '../../c
 import { ApiError } from '../../common/http-errors.js';
 import { KeyError, validateKey } from '../../common/keys.js';
 import { partitionOf } from '../../meta/placement.js';
-import { mintToken } from '../../crypto/tokens.js';
 import { guard } from '../auth.js';
 import type { GatewayContext, RegisterRoutes } from '../context.js';
+import { selfToken } from '../self-token.js';
 
 const READ_ROLES = ['client', 'admin'] as const;
 const WRITE_ROLES = ['client', 'admin'] as const;
-const SELF_TOKEN_TTL_S = 3600;
 
 /** The gateway's own map cache, seen as a client's map source. */
 function mapSource(g: GatewayContext): PartitionMapSource {
@@ -41,20 +40,6 @@ function mapSource(g: GatewayContext): PartitionMapSource {
       return routeIn(v, partitionOf(key, v.partitionCount));
     },
     partition: async (p) => routeIn(view(), p),
-  };
-}
-
-/** A node-facing credential minted from the authority key, renewed at half-life. */
-function selfToken(g: GatewayContext): () => string {
-  let token = '';
-  let renewAt = 0;
-  return () => {
-    const now = Math.floor(g.now() / 1000);
-    if (now >= renewAt) {
-      token = mintToken(g.secrets.authority, { role: 'gateway', sub: g.id, iat: now, exp: now + SELF_TOKEN_TTL_S });
-      renewAt = now + SELF_TOKEN_TTL_S / 2;
-    }
-    return token;
   };
 }
 
