@@ -1,0 +1,53 @@
+// The command line of `npm run jepsen`.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FAULT_KINDS, type FaultKind } from './nemesis/schedule.js';
+import { WORKLOADS, type JepsenOptions, type WorkloadName } from './run.js';
+
+export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set] [--nemesis kill,pause,partition|none] [--out DIR] [--keep-data]';
+
+/** "90", "90s", "2m", "1500ms": a plain number is seconds. */
+export function parseTime(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (m === null) throw new Error(`--time must look like 60, 60s, 2m or 1500ms, not "${text}"`);
+  const ms = Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm'];
+  if (ms < 1000 || ms > 24 * 3_600_000) throw new Error('--time must be from 1 s to 24 h');
+  return Math.round(ms);
+}
+
+function list<T extends string>(text: string, allowed: readonly T[], what: string): T[] {
+  if (text === 'none') return [];
+  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const i of items) if (!allowed.includes(i as T)) throw new Error(`unknown ${what} "${i}" (one of ${allowed.join(', ')})`);
+  return [...new Set(items as T[])];
+}
+
+export function parseArgs(argv: readonly string[], randomSeed: () => number): JepsenOptions {
+  let seed: number | null = null;
+  let timeMs = 60_000;
+  let workloads: WorkloadName[] = [...WORKLOADS];
+  let nemesis: FaultKind[] = [...FAULT_KINDS];
+  let out: string | null = null;
+  let keepData = false;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--keep-data') {
+      keepData = true;
+      continue;
+    }
+    const value = argv[i + 1];
+    if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+    i++;
+    if (flag === '--seed') {
+      seed = Number(value);
+      if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error('--seed must be an integer from 0 to 4294967295');
+    } else if (flag === '--time') timeMs = parseTime(value);
+    else if (flag === '--workload') workloads = list(value, WORKLOADS, 'workload');
+    else if (flag === '--nemesis') nemesis = list(value, FAULT_KINDS, 'nemesis');
+    else if (flag === '--out') out = value;
+    else throw new Error(`unknown option ${flag}\n${USAGE}`);
+  }
+  if (workloads.length === 0) throw new Error('--workload names no workload');
+  const s = seed ?? randomSeed();
+  return { seed: s, timeMs, workloads, nemesis, out: out ?? join(tmpdir(), `opera-jepsen-${s}-${Date.now().toString(36)}`), keepData };
+}

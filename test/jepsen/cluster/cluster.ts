@@ -1,0 +1,245 @@
+// A real cluster for the Jepsen tests: 3 meta members, a gateway, 3 storage nodes and a
+// sentinel, each its own `opera` process (the same commands `opera dev` runs, through
+// its Supervisor), with the meta Raft links and the nodes behind fault-injecting
+// proxies. The nemesis kills, restarts, pauses and partitions these processes.
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from '../../../src/common/ports.js';
+import { loadClusterSecrets } from '../../../src/crypto/secrets.js';
+import { mintToken } from '../../../src/crypto/tokens.js';
+import { ADMIN_TOKEN_FILE, bootstrapCluster } from '../../../src/meta/bootstrap.js';
+import { MetaClient } from '../../../src/meta/client.js';
+import type { MetaState } from '../../../src/meta/types.js';
+import { Supervisor, type DevProcess, type DevRole } from '../../../src/dev/supervisor.js';
+import { Links } from './links.js';
+
+export const META_IDS = ['m1', 'm2', 'm3'] as const;
+export const NODE_IDS = ['n1', 'n2', 'n3'] as const;
+/** A node's read lease; pauses longer than this (and than meta's election timeout) test stale leaders. */
+export const NODE_LEASE_MS = 2400;
+const PARTITIONS = 8;
+
+export interface ClusterProcess {
+  readonly role: DevRole;
+  readonly id: string;
+  readonly url: string;
+  /** Arguments of every start after the first (a node joins only once). */
+  args: string[];
+  proc: DevProcess | null;
+  paused: boolean;
+}
+
+export interface JepsenCluster {
+  readonly dir: string;
+  readonly gateway: string;
+  readonly clientToken: string;
+  readonly links: Links;
+  readonly processes: ReadonlyMap<string, ClusterProcess>;
+  readonly meta: MetaClient;
+  /** Exits nobody asked for (a crash is a finding even when the checks pass). */
+  readonly unexpectedExits: string[];
+  metaLeader(): Promise<string | null>;
+  metaState(): Promise<MetaState | null>;
+  kill(id: string): Promise<void>;
+  start(id: string): void;
+  pause(id: string): void;
+  resume(id: string): void;
+  /** Heals every link, resumes every paused process, restarts every dead one. */
+  healAll(): void;
+  /** Every partition has its full in-sync set and a primary, and the gateway answers. */
+  waitHealthy(timeoutMs: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+async function httpOk(url: string, token?: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000), headers: token ? { authorization: `Bearer ${token}` } : {} });
+  await res.arrayBuffer();
+  return res.ok;
+}
+
+async function ports(n: number): Promise<number[]> {
+  const out = new Set<number>();
+  for (let i = 0; i < 10 * n && out.size < n; i++) out.add(await freePort());
+  if (out.size < n) throw new Error('could not find enough free ports');
+  return [...out];
+}
+
+export async function startJepsenCluster(dir: string): Promise<JepsenCluster> {
+  const logDir = join(dir, 'logs');
+  await mkdir(logDir, { recursive: true });
+  const [gatewayPort, sentinelPort, ...rest] = await ports(2 + META_IDS.length * 2 + NODE_IDS.length);
+  const metaPorts = new Map(META_IDS.map((id, i) => [id, { api: rest[2 * i]!, raft: rest[2 * i + 1]! }]));
+  const nodePorts = new Map(NODE_IDS.map((id, i) => [id, rest[META_IDS.length * 2 + i]!]));
+  const metaDir = join(dir, 'meta');
+  await bootstrapCluster({
+    dir: metaDir,
+    members: META_IDS.map((id) => ({ id, api: `127.0.0.1:${metaPorts.get(id)!.api}`, raft: `127.0.0.1:${metaPorts.get(id)!.raft}` })),
+    partitions: PARTITIONS,
+    replication: NODE_IDS.length,
+  });
+  const adminToken = (await readFile(join(metaDir, ADMIN_TOKEN_FILE), 'utf8')).trim();
+  const secrets = await loadClusterSecrets(join(metaDir, 'secrets.json'));
+  const now = Math.floor(Date.now() / 1000);
+  const clientToken = mintToken(secrets.authority, { role: 'client', sub: 'jepsen', iat: now - 5, exp: now + 86_400 });
+  const meta = new MetaClient({ endpoints: META_IDS.map((id) => `http://127.0.0.1:${metaPorts.get(id)!.api}`), token: adminToken, deadlineMs: 3000 });
+
+  const links = new Links();
+  const sup = new Supervisor(logDir, { ...process.env, OPERA_LOG_LEVEL: process.env['OPERA_LOG_LEVEL'] ?? 'info' });
+  const processes = new Map<string, ClusterProcess>();
+  const unexpectedExits: string[] = [];
+  const expectedExit = new Set<string>();
+  sup.onExit = (p, code, signal) => {
+    if (expectedExit.delete(p.id)) return;
+    unexpectedExits.push(`${p.role} ${p.id} exited (code ${code}, signal ${signal}); see ${p.log}`);
+    const rec = processes.get(p.id);
+    if (rec && rec.proc === p) rec.proc = null;
+  };
+  const launch = (rec: ClusterProcess, args: string[]): void => {
+    rec.proc = sup.start(rec.role, rec.id, rec.url, args);
+    rec.paused = false;
+  };
+  const add = (role: DevRole, id: string, url: string, args: string[], firstArgs = args): void => {
+    const rec: ClusterProcess = { role, id, url, args, proc: null, paused: false };
+    processes.set(id, rec);
+    launch(rec, firstArgs);
+  };
+  const stopAll = async (): Promise<void> => {
+    for (const rec of processes.values()) if (rec.proc) expectedExit.add(rec.id);
+    await sup.stop(3000);
+    await links.stop();
+  };
+
+  try {
+    for (const from of META_IDS) {
+      for (const to of META_IDS) if (from !== to) await links.addMeta(from, to, metaPorts.get(to)!.raft);
+    }
+    for (const id of META_IDS) {
+      const peerRaft = META_IDS.filter((p) => p !== id).map((p) => `${p}=${links.metaLink(id, p).address}`).join(',');
+      add('meta', id, `http://127.0.0.1:${metaPorts.get(id)!.api}`, ['meta', 'start', '--dir', join(metaDir, id), '--no-fsync', '--peer-raft', peerRaft]);
+    }
+    await waitUntil('a meta leader', async () => (await meta.status()).leader !== null, 30_000);
+
+    const gateway = `http://127.0.0.1:${gatewayPort}`;
+    add('gateway', 'gateway', gateway, ['gateway', 'start', '--meta', metaDir, '--listen', `127.0.0.1:${gatewayPort}`, '--secrets', join(metaDir, 'secrets.json'), '--id', 'gateway-jepsen']);
+    await waitUntil('the gateway', () => httpOk(`${gateway}/readyz`, adminToken), 30_000);
+
+    for (const id of NODE_IDS) {
+      const port = nodePorts.get(id)!;
+      const proxy = await links.addNode(id, port);
+      const nodeDir = join(dir, 'nodes', id);
+      const args = ['node', 'start', '--listen', `127.0.0.1:${port}`, '--advertise', `http://${proxy.address}`, '--dir', nodeDir,
+        '--lease-ms', String(NODE_LEASE_MS), '--heartbeat-ms', '1000', '--no-fsync'];
+      const join_ = mintToken(secrets.authority, { role: 'join', sub: id, iat: now - 5, exp: now + 600 });
+      add('node', id, `http://${proxy.address}`, args, [...args, '--gateway', gateway, '--join-token', join_, '--id', id]);
+    }
+    await waitUntil('every node up in meta', async () => {
+      const { state } = await meta.state();
+      return NODE_IDS.every((n) => state.nodes[n]?.state === 'up');
+    }, 60_000);
+    // Repair after seconds, not the production default of minutes, as `opera dev` does.
+    await meta.command({ type: 'settings', repairGraceMs: 10_000 });
+    add('sentinel', 'sentinel', `http://127.0.0.1:${sentinelPort}`, [
+      'sentinel', 'start', '--meta', metaDir, '--secrets', join(metaDir, 'secrets.json'), '--id', 'sentinel-jepsen',
+      '--listen', `127.0.0.1:${sentinelPort}`, '--interval', '500ms', '--down-after', '3s',
+    ]);
+    await waitUntil('the sentinel', () => httpOk(`http://127.0.0.1:${sentinelPort}/healthz`), 30_000);
+  } catch (err) {
+    await stopAll();
+    const exits = unexpectedExits.length ? `; ${unexpectedExits.join('; ')}` : '';
+    throw new Error(`${(err as Error).message}${exits}`);
+  }
+
+  const need = (id: string): ClusterProcess => {
+    const rec = processes.get(id);
+    if (rec === undefined) throw new Error(`no process ${id}`);
+    return rec;
+  };
+  const cluster: JepsenCluster = {
+    dir,
+    gateway: `http://127.0.0.1:${gatewayPort}`,
+    clientToken,
+    links,
+    processes,
+    meta,
+    unexpectedExits,
+    async metaLeader() {
+      for (const id of META_IDS) {
+        const rec = need(id);
+        if (rec.proc === null || rec.paused) continue;
+        const s = await meta.statusOf(rec.url, 1000);
+        if (s?.role === 'leader') return id;
+      }
+      return null;
+    },
+    async metaState() {
+      return (await meta.state('linearizable').catch(() => null))?.state ?? null;
+    },
+    async kill(id) {
+      const rec = need(id);
+      const p = rec.proc;
+      if (p === null) return;
+      expectedExit.add(id);
+      rec.proc = null;
+      rec.paused = false;
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+      p.child.kill('SIGKILL');
+      await exited;
+    },
+    start(id) {
+      const rec = need(id);
+      if (rec.proc === null) launch(rec, rec.args);
+    },
+    pause(id) {
+      const rec = need(id);
+      if (rec.proc && !rec.paused) {
+        rec.proc.child.kill('SIGSTOP');
+        rec.paused = true;
+      }
+    },
+    resume(id) {
+      const rec = need(id);
+      if (rec.proc && rec.paused) {
+        rec.proc.child.kill('SIGCONT');
+        rec.paused = false;
+      }
+    },
+    healAll() {
+      links.healAll();
+      for (const id of processes.keys()) {
+        cluster.resume(id);
+        cluster.start(id);
+      }
+    },
+    async waitHealthy(timeoutMs) {
+      let last = 'meta did not answer';
+      await waitUntil('a healthy cluster', async () => {
+        const state = await cluster.metaState();
+        if (state === null) return false;
+        const problems = state.partitions.flatMap((p, i) => {
+          if (p.primary === null) return [`p${i} has no primary`];
+          if (p.replicas.length < NODE_IDS.length) return [`p${i} in-sync ${p.replicas.join(',')}`];
+          if (p.learners.length > 0) return [`p${i} learners ${p.learners.join(',')}`];
+          return [];
+        });
+        for (const n of NODE_IDS) if (state.nodes[n]?.state !== 'up') problems.push(`${n} ${state.nodes[n]?.state ?? 'unknown'}`);
+        if (problems.length === 0 && !(await httpOk(`${cluster.gateway}/readyz`, clientToken).catch(() => false))) problems.push('gateway not ready');
+        last = problems.join('; ');
+        return problems.length === 0;
+      }, timeoutMs).catch((err: Error) => {
+        throw new Error(`${err.message}; last seen: ${last}`);
+      });
+    },
+    stop: stopAll,
+  };
+  return cluster;
+}

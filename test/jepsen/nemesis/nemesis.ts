@@ -1,0 +1,157 @@
+// Runs a nemesis schedule against a live cluster: resolves each step's target (who leads
+// meta now, which node is a primary now), applies the fault, heals it after its hold,
+// and logs both with the history's clock. Everything is healed at the end, whatever
+// happened.
+import { META_IDS, type JepsenCluster } from '../cluster/cluster.js';
+import { prng } from '../../helpers/prng.js';
+import type { Direction, FaultProxy } from '../net/proxy.js';
+import { describeFault, type Fault, type PartitionShape, type ProcessTarget, type Step } from './schedule.js';
+
+export interface NemesisEvent {
+  readonly time: number;
+  readonly action: 'start' | 'heal' | 'skip';
+  readonly fault: string;
+  readonly targets: string[];
+  readonly note?: string;
+}
+
+type Heal = () => Promise<void> | void;
+
+export class Nemesis {
+  readonly events: NemesisEvent[] = [];
+  private readonly rand: () => number;
+
+  constructor(private readonly cluster: JepsenCluster, private readonly clock: () => number, seed: number) {
+    // Runtime choices (which follower, which partition) have their own stream, so the
+    // schedule itself does not depend on what the cluster looked like.
+    this.rand = prng(seed ^ 0x7a11);
+  }
+
+  /** Runs the steps in time (ms after `startedAt` on the clock), stops early when `stopped()` says so, always heals. */
+  async run(steps: readonly Step[], startedAt: number, stopped: () => boolean): Promise<void> {
+    try {
+      for (const step of steps) {
+        if (!(await this.sleepUntil(startedAt + step.at, stopped))) break;
+        const heal = await this.apply(step.fault).catch((err: Error) => {
+          this.log('skip', step.fault, [], `could not apply: ${err.message}`);
+          return null;
+        });
+        if (heal === null) continue;
+        await this.sleepUntil(this.clock() + step.holdMs, stopped);
+        await heal();
+      }
+    } finally {
+      this.cluster.healAll();
+      this.events.push({ time: this.clock(), action: 'heal', fault: 'everything', targets: [] });
+    }
+  }
+
+  private log(action: NemesisEvent['action'], fault: Fault, targets: string[], note?: string): void {
+    this.events.push({ time: this.clock(), action, fault: describeFault(fault), targets, ...(note ? { note } : {}) });
+  }
+
+  private async sleepUntil(t: number, stopped: () => boolean): Promise<boolean> {
+    for (let i = 0; i < 100_000 && this.clock() < t; i++) {
+      if (stopped()) return false;
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, t - this.clock()))));
+    }
+    return !stopped();
+  }
+
+  private pick<T>(xs: readonly T[]): T | undefined {
+    return xs.length === 0 ? undefined : xs[Math.floor(this.rand() * xs.length)];
+  }
+
+  private async processTarget(t: ProcessTarget): Promise<string | null> {
+    const c = this.cluster;
+    switch (t) {
+      case 'gateway':
+      case 'sentinel':
+        return t;
+      case 'meta-leader':
+        return c.metaLeader();
+      case 'meta-follower': {
+        const leader = await c.metaLeader();
+        return this.pick(META_IDS.filter((id) => id !== leader)) ?? null;
+      }
+      case 'primary':
+      case 'replica': {
+        const state = await c.metaState();
+        const p = state === null ? undefined : this.pick(state.partitions);
+        if (p === undefined || p.primary === null) return null;
+        return t === 'primary' ? p.primary : this.pick(p.replicas.filter((r) => r !== p.primary)) ?? null;
+      }
+    }
+  }
+
+  /** Applies a fault; returns what heals it, or null when it has no target now. */
+  private async apply(f: Fault): Promise<Heal | null> {
+    const c = this.cluster;
+    if (f.kind === 'kill' || f.kind === 'pause') {
+      const id = await this.processTarget(f.target);
+      const rec = id === null ? undefined : c.processes.get(id);
+      if (id === null || rec?.proc == null || rec.paused) {
+        this.log('skip', f, id === null ? [] : [id], 'no live target');
+        return null;
+      }
+      this.log('start', f, [id]);
+      if (f.kind === 'kill') {
+        await c.kill(id);
+        return () => {
+          c.start(id);
+          this.log('heal', f, [id], 'restarted');
+        };
+      }
+      c.pause(id);
+      return () => {
+        c.resume(id);
+        this.log('heal', f, [id], 'resumed');
+      };
+    }
+    const proxies = await this.partitionProxies(f.shape);
+    if (proxies === null) {
+      this.log('skip', f, [], 'no target');
+      return null;
+    }
+    this.log('start', f, proxies.targets);
+    for (const { proxy, block } of proxies.links) {
+      if (f.delayMs > 0) proxy.delay(f.delayMs);
+      else proxy.block(block);
+    }
+    return () => {
+      for (const { proxy } of proxies.links) proxy.heal();
+      this.log('heal', f, proxies.targets);
+    };
+  }
+
+  private async partitionProxies(shape: PartitionShape): Promise<{
+    targets: string[];
+    links: { proxy: FaultProxy; block: Direction[] }[];
+  } | null> {
+    const links = this.cluster.links;
+    const both: Direction[] = ['forward', 'backward'];
+    switch (shape) {
+      case 'isolate-meta-leader':
+      case 'isolate-meta-follower':
+      case 'meta-leader-mute':
+      case 'meta-leader-deaf': {
+        const leader = await this.cluster.metaLeader();
+        const who = shape === 'isolate-meta-follower' ? this.pick(META_IDS.filter((id) => id !== leader)) : leader ?? undefined;
+        if (who === undefined) return null;
+        const others = META_IDS.filter((id) => id !== who);
+        // A Raft link carries one member's messages to another: blocking "who->x" mutes who, "x->who" deafens it.
+        const out = shape === 'meta-leader-deaf' ? [] : others.map((x) => links.metaLink(who, x));
+        const inn = shape === 'meta-leader-mute' ? [] : others.map((x) => links.metaLink(x, who));
+        return { targets: [who], links: [...out, ...inn].map((proxy) => ({ proxy, block: both })) };
+      }
+      case 'meta-delay':
+        return { targets: META_IDS.slice(), links: [...links.meta.values()].map((proxy) => ({ proxy, block: both })) };
+      case 'isolate-primary':
+      case 'node-delay': {
+        const id = await this.processTarget('primary');
+        if (id === null) return null;
+        return { targets: [id], links: [{ proxy: links.nodeLink(id), block: both }] };
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// The nemesis schedule: which fault starts when and how long it holds, drawn from a seed
+// alone, so a run is replayed by its seed. Targets are named by role ("the meta leader",
+// "a partition's primary"); which process that is gets resolved when the fault starts.
+import { prng, randomInt } from '../../helpers/prng.js';
+import { NODE_LEASE_MS } from '../cluster/cluster.js';
+
+export type FaultKind = 'kill' | 'pause' | 'partition';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
+
+export type ProcessTarget = 'meta-leader' | 'meta-follower' | 'primary' | 'replica' | 'gateway' | 'sentinel';
+const PROCESS_TARGETS: readonly ProcessTarget[] = ['meta-leader', 'meta-follower', 'primary', 'replica', 'gateway', 'sentinel'];
+
+export type PartitionShape =
+  /** every Raft link to and from the leader blocked: a minority of one against a majority */
+  | 'isolate-meta-leader'
+  | 'isolate-meta-follower'
+  /** the leader's messages are lost, it still hears the others */
+  | 'meta-leader-mute'
+  /** the leader cannot hear the others, its own messages get through */
+  | 'meta-leader-deaf'
+  /** every Raft link slowed down */
+  | 'meta-delay'
+  /** nobody reaches the primary of a partition (clients, gateway, peers, sentinel) */
+  | 'isolate-primary'
+  /** a node answers slowly */
+  | 'node-delay';
+const PARTITION_SHAPES: readonly PartitionShape[] = [
+  'isolate-meta-leader', 'isolate-meta-follower', 'meta-leader-mute', 'meta-leader-deaf', 'meta-delay', 'isolate-primary', 'node-delay',
+];
+
+export type Fault =
+  | { readonly kind: 'kill'; readonly target: ProcessTarget }
+  | { readonly kind: 'pause'; readonly target: ProcessTarget }
+  | { readonly kind: 'partition'; readonly shape: PartitionShape; readonly delayMs: number };
+
+export interface Step {
+  /** ms after the start of the run */
+  readonly at: number;
+  readonly fault: Fault;
+  /** how long the fault holds before it is healed */
+  readonly holdMs: number;
+}
+
+export interface ScheduleOptions {
+  readonly seed: number;
+  readonly kinds: readonly FaultKind[];
+  readonly durationMs: number;
+}
+
+/** Pauses outlast a node's lease and meta's election timeout (1–2 s), so a paused leader comes back stale. */
+const PAUSE_MS: [number, number] = [NODE_LEASE_MS + 1000, NODE_LEASE_MS + 3500];
+const KILL_DOWN_MS: [number, number] = [500, 4000];
+const PARTITION_MS: [number, number] = [2500, 7000];
+const GAP_MS: [number, number] = [1000, 3000];
+/** Quiet time at the end of the run, after the last heal. */
+const TAIL_MS = 1000;
+
+export function nemesisSchedule(opts: ScheduleOptions): Step[] {
+  if (opts.kinds.length === 0) return [];
+  const rand = prng(opts.seed ^ 0x5eed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const steps: Step[] = [];
+  let at = randomInt(rand, ...GAP_MS);
+  for (let i = 0; i < 10_000; i++) {
+    const kind = pick(opts.kinds);
+    let fault: Fault;
+    let holdMs: number;
+    if (kind === 'partition') {
+      const shape = pick(PARTITION_SHAPES);
+      fault = { kind, shape, delayMs: shape === 'meta-delay' ? randomInt(rand, 50, 400) : shape === 'node-delay' ? randomInt(rand, 100, 1500) : 0 };
+      holdMs = randomInt(rand, ...PARTITION_MS);
+    } else {
+      fault = { kind, target: pick(PROCESS_TARGETS) };
+      holdMs = randomInt(rand, ...(kind === 'pause' ? PAUSE_MS : KILL_DOWN_MS));
+    }
+    if (at + holdMs + TAIL_MS > opts.durationMs) break;
+    steps.push({ at, fault, holdMs });
+    at += holdMs + randomInt(rand, ...GAP_MS);
+  }
+  return steps;
+}
+
+export function describeFault(f: Fault): string {
+  if (f.kind === 'partition') return f.delayMs > 0 ? `${f.shape} ${f.delayMs}ms` : f.shape;
+  return `${f.kind} ${f.target}`;
+}

@@ -1,0 +1,130 @@
+// One Jepsen run: start the cluster, run the workloads and the nemesis for a bounded
+// time, heal, wait for recovery, take the final reads, check, save everything.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkHistory, checkSet, HistoryRecorder, monotonicClock, multiRegisterModel } from './checker/index.js';
+import type { KeyedRegisterInput, RegisterOutput, SetInput, SetOutput } from './checker/index.js';
+import { startJepsenCluster, type JepsenCluster } from './cluster/cluster.js';
+import { Nemesis } from './nemesis/nemesis.js';
+import { describeFault, nemesisSchedule, type FaultKind } from './nemesis/schedule.js';
+import { writeJson, writeJsonLines } from './results.js';
+import { countOps, registerVerdict, setEventsWith, setVerdict, type Verdict } from './verdicts.js';
+import type { WorkloadContext } from './workloads/context.js';
+import { runRegisterWorkload } from './workloads/register.js';
+import { finalRead, runSetWorkload, type FinalRead } from './workloads/set.js';
+
+export type WorkloadName = 'register' | 'set';
+export const WORKLOADS: readonly WorkloadName[] = ['register', 'set'];
+
+export interface JepsenOptions {
+  readonly seed: number;
+  readonly timeMs: number;
+  readonly workloads: readonly WorkloadName[];
+  readonly nemesis: readonly FaultKind[];
+  readonly out: string;
+  /** Keep the cluster's data directories (default: only logs and histories stay). */
+  readonly keepData?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface JepsenReport {
+  readonly seed: number;
+  readonly out: string;
+  readonly verdicts: Verdict[];
+  readonly valid: boolean;
+  readonly ops: number;
+  readonly unknown: number;
+  readonly lost: number;
+  /** Fraction of the workloads' operations that succeeded. */
+  readonly availability: number;
+  /** From the last heal to a healthy cluster; null if it never got there. */
+  readonly recoveryMs: number | null;
+  readonly unexpectedExits: string[];
+  readonly summary: string;
+}
+
+const OP_TIMEOUT_MS = 5000;
+const RECOVERY_TIMEOUT_MS = 90_000;
+const FINAL_READ_MS = 60_000;
+
+export async function runJepsen(opts: JepsenOptions): Promise<JepsenReport> {
+  const log = opts.log ?? (() => {});
+  const schedule = nemesisSchedule({ seed: opts.seed, kinds: opts.nemesis, durationMs: opts.timeMs });
+  await writeJson(opts.out, 'schedule.json', { seed: opts.seed, timeMs: opts.timeMs, workloads: opts.workloads, nemesis: opts.nemesis, steps: schedule.map((s) => ({ ...s, describe: describeFault(s.fault) })) });
+  log(`starting the cluster in ${join(opts.out, 'cluster')}`);
+  const cluster = await startJepsenCluster(join(opts.out, 'cluster'));
+  try {
+    return await runOn(cluster, opts, schedule, log);
+  } finally {
+    await cluster.stop();
+    if (!opts.keepData) {
+      await rm(join(opts.out, 'cluster', 'meta'), { recursive: true, force: true });
+      await rm(join(opts.out, 'cluster', 'nodes'), { recursive: true, force: true });
+    }
+  }
+}
+
+async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: ReturnType<typeof nemesisSchedule>, log: (line: string) => void): Promise<JepsenReport> {
+  await cluster.waitHealthy(60_000);
+  const clock = monotonicClock();
+  const start = clock();
+  const prefix = `jepsen/${opts.seed}-${Date.now().toString(36)}/`;
+  const base = { gateway: { url: cluster.gateway, token: cluster.clientToken, timeoutMs: OP_TIMEOUT_MS }, clock, until: start + opts.timeMs, seed: opts.seed, prefix };
+  const registerHistory = new HistoryRecorder<KeyedRegisterInput, RegisterOutput>(clock);
+  const setHistory = new HistoryRecorder<SetInput<string>, SetOutput<string>>(clock);
+  log(`running ${opts.workloads.join(' + ')} for ${opts.timeMs / 1000} s with ${schedule.length} faults (${opts.nemesis.join(', ') || 'none'})`);
+
+  const nemesis = new Nemesis(cluster, clock, opts.seed);
+  const nemesisDone = nemesis.run(schedule, start, () => clock() >= base.until);
+  const work: Promise<void>[] = [];
+  if (opts.workloads.includes('register')) work.push(runRegisterWorkload({ ...base, workers: 5 } satisfies WorkloadContext, registerHistory));
+  if (opts.workloads.includes('set')) work.push(runSetWorkload({ ...base, workers: 3 }, setHistory));
+  await Promise.all(work);
+  await nemesisDone;
+
+  const healedAt = clock();
+  let recoveryMs: number | null = null;
+  const verdicts: Verdict[] = [];
+  try {
+    await cluster.waitHealthy(RECOVERY_TIMEOUT_MS);
+    recoveryMs = Math.round(clock() - healedAt);
+    log(`healed; the cluster recovered in ${recoveryMs} ms`);
+  } catch (err) {
+    verdicts.push({ check: 'recovery after heal', valid: false, detail: (err as Error).message });
+  }
+
+  let lost = 0;
+  if (opts.workloads.includes('set')) {
+    for (const how of ['read-each', 'listing'] as FinalRead[]) {
+      const ok = await finalRead(base, setHistory, how, clock() + FINAL_READ_MS);
+      const name = `set (${how === 'read-each' ? 'final read of every key' : 'final listing'})`;
+      if (!ok) {
+        verdicts.push(setVerdict(name, null, `no successful final ${how} within ${FINAL_READ_MS / 1000} s`));
+        continue;
+      }
+      const r = checkSet(setEventsWith(setHistory.events, `final-${how}`));
+      lost = Math.max(lost, r.lost.length);
+      verdicts.push(setVerdict(name, r));
+    }
+  }
+  if (opts.workloads.includes('register')) {
+    verdicts.push(registerVerdict(checkHistory(multiRegisterModel(), registerHistory.events, { timeoutMs: 60_000 })));
+  }
+
+  await writeJsonLines(opts.out, 'history-register.jsonl', registerHistory.events);
+  await writeJsonLines(opts.out, 'history-set.jsonl', setHistory.events);
+  await writeJsonLines(opts.out, 'nemesis.jsonl', nemesis.events);
+
+  const reg = countOps(registerHistory.events);
+  const set = countOps(setEventsWith(setHistory.events, null));
+  const ops = reg.ops + set.ops;
+  const availability = ops === 0 ? 0 : (reg.ok + set.ok) / ops;
+  const valid = verdicts.every((v) => v.valid === true);
+  const summary = `jepsen: ${ops} ops, ${valid ? 'valid' : 'INVALID'}, lost ${lost}, unknown ${reg.unknown + set.unknown}, availability ${(availability * 100).toFixed(1)}%`;
+  const report: JepsenReport = {
+    seed: opts.seed, out: opts.out, verdicts, valid, ops, unknown: reg.unknown + set.unknown, lost, availability, recoveryMs,
+    unexpectedExits: [...cluster.unexpectedExits], summary,
+  };
+  await writeJson(opts.out, 'summary.json', report);
+  return report;
+}

@@ -1,0 +1,40 @@
+// The nemesis schedule is a function of its seed: the same seed gives the same faults at
+// the same times; every fault is healed before the run ends; only asked-for kinds appear.
+import t from 'tap';
+import { NODE_LEASE_MS } from './cluster/cluster.js';
+import { nemesisSchedule, type FaultKind } from './nemesis/schedule.js';
+
+const SEED = Number(process.env['JEPSEN_SCHEDULE_SEED'] ?? 20240611);
+t.comment(`seed ${SEED}`);
+
+t.test('same seed, same schedule; another seed, another one', async (t) => {
+  const opts = { seed: SEED, kinds: ['kill', 'pause', 'partition'] as FaultKind[], durationMs: 120_000 };
+  const a = nemesisSchedule(opts);
+  t.same(nemesisSchedule(opts), a);
+  t.ok(a.length >= 8, `${a.length} steps in two minutes`);
+  t.not(JSON.stringify(nemesisSchedule({ ...opts, seed: SEED + 1 })), JSON.stringify(a));
+});
+
+t.test('every fault heals before the end, one change every few seconds', async (t) => {
+  for (let seed = SEED; seed < SEED + 50; seed++) {
+    const steps = nemesisSchedule({ seed, kinds: ['kill', 'pause', 'partition'], durationMs: 60_000 });
+    let last = 0;
+    for (const s of steps) {
+      if (s.at < last) t.fail(`seed ${seed}: step at ${s.at} overlaps the previous fault (healed at ${last})`);
+      if (s.at - last > 3000) t.fail(`seed ${seed}: a gap of ${s.at - last} ms`);
+      last = s.at + s.holdMs;
+      if (s.fault.kind === 'pause' && s.holdMs <= NODE_LEASE_MS + 500) t.fail(`seed ${seed}: a pause of ${s.holdMs} ms does not outlast the lease`);
+    }
+    if (last > 60_000) t.fail(`seed ${seed}: the last fault heals at ${last} ms, after the run`);
+  }
+  t.pass('checked 50 seeds');
+});
+
+t.test('only the kinds asked for', async (t) => {
+  const steps = nemesisSchedule({ seed: SEED, kinds: ['partition'], durationMs: 120_000 });
+  t.ok(steps.length > 0);
+  t.ok(steps.every((s) => s.fault.kind === 'partition'));
+  const shapes = new Set(steps.map((s) => (s.fault.kind === 'partition' ? s.fault.shape : '')));
+  t.ok(shapes.size >= 4, `several partition shapes: ${[...shapes].join(', ')}`);
+  t.same(nemesisSchedule({ seed: SEED, kinds: [], durationMs: 120_000 }), []);
+});
