@@ -2,6 +2,7 @@
 // progress and an estimated time to completion. Pure functions of the state and a clock.
 import type { MemberStatus } from '../meta/member.js';
 import type { MetaState, Move, NodeState, Plan } from '../meta/types.js';
+import { underReplicated } from '../meta/view.js';
 
 export interface NodeView {
   readonly id: string;
@@ -33,17 +34,6 @@ export function nodesView(state: MetaState): NodeView[] {
       id: n.id, url: n.url, zone: n.zone, capacity: n.capacity, state: n.state, since: n.since, lastHeartbeat: n.lastHeartbeat,
       partitions: counts.get(n.id) ?? { primary: 0, replica: 0, learner: 0 },
     }));
-}
-
-/** Partitions whose in-sync set has fewer than R nodes in state `up`. */
-export function underReplicated(state: MetaState): number[] {
-  const r = state.settings?.replication ?? 0;
-  const out: number[] = [];
-  state.partitions.forEach((p, i) => {
-    const up = p.replicas.filter((id) => Object.hasOwn(state.nodes, id) && state.nodes[id]!.state === 'up').length;
-    if (up < r) out.push(i);
-  });
-  return out;
 }
 
 export interface ClusterView {

@@ -9,6 +9,7 @@ import { ApiError, jsonErrors, readJson } from '../common/http-errors.js';
 import type { Role } from '../crypto/tokens.js';
 import { checkHostPort, checkMemberId } from './member-files.js';
 import { MetaMember, NotLeaderError, UnavailableError } from './member.js';
+import { renderStateMetrics } from './state-metrics.js';
 import type { Command } from './state.js';
 
 const FORWARDED = 'x-opera-forwarded';
@@ -37,7 +38,7 @@ export function metaApi(member: MetaMember, log: Logger): Koa {
 
   router.get('/metrics', allow(auth, INTERNAL), (ctx) => {
     ctx.type = 'text/plain; version=0.0.4';
-    ctx.body = member.metrics.render({ isLeader: member.isLeader(), member: member.id });
+    ctx.body = member.metrics.render({ isLeader: member.isLeader(), member: member.id }) + renderStateMetrics(member.machine.state, member.id);
   });
 
   router.get('/v1/meta/status', allow(auth, INTERNAL), (ctx) => {

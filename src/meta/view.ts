@@ -99,3 +99,14 @@ export function pickPrimary(state: MetaState, partition: number, candidates: rea
   const best = ranked.map((n) => n.id).sort((a, b) => tier(a) - tier(b))[0];
   return best ?? null;
 }
+
+/** Partitions whose in-sync set has fewer than R nodes in state `up`. */
+export function underReplicated(state: MetaState): number[] {
+  const r = state.settings?.replication ?? 0;
+  const out: number[] = [];
+  state.partitions.forEach((p, i) => {
+    const up = p.replicas.filter((id) => findNode(state, id)?.state === 'up').length;
+    if (up < r) out.push(i);
+  });
+  return out;
+}

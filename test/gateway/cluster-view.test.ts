@@ -1,6 +1,7 @@
 // The pure views behind /v1/nodes, /v1/cluster and /v1/plans, and TTL parsing.
 import t from 'tap';
-import { clusterView, estimate, nodesView, planView, underReplicated } from '../../src/gateway/cluster-view.js';
+import { clusterView, estimate, nodesView, planView } from '../../src/gateway/cluster-view.js';
+import { underReplicated } from '../../src/meta/view.js';
 import { formatDuration, parseTtl } from '../../src/gateway/ttl.js';
 import { emptyState, type MetaState, type NodeRecord, type Plan } from '../../src/meta/types.js';
 

@@ -38,6 +38,8 @@ export interface TestCluster {
   /** Waits until every partition has `replicas` in-sync replicas, no learner, and an active primary holding its lease. */
   settled(replicas: number, timeoutMs?: number): Promise<WatchResult>;
   node(id: string): TestNode;
+  /** Admits one more node through meta (as a join would) and adds it to `nodes`; not started. */
+  addNode(id: string): Promise<TestNode>;
 }
 
 export interface ClusterOptions {
@@ -79,6 +81,11 @@ export async function startCluster(t: Teardownable, opts: ClusterOptions): Promi
       if (n === undefined) throw new Error(`no node ${id}`);
       return n;
     },
+    async addNode(id) {
+      const n = await admitNode(t, meta, secrets, id, opts);
+      nodes.push(n);
+      return n;
+    },
     async settled(replicas, timeoutMs = 60_000) {
       const adminToken = token('admin');
       let last = '';
@@ -103,7 +110,7 @@ export async function startCluster(t: Teardownable, opts: ClusterOptions): Promi
     },
   };
   await cluster.map();
-  for (const n of nodes) n.start([...(opts.memory ? ['--memory'] : []), ...(opts.nodeArgs ?? [])]);
+  for (const n of nodes) n.start();
   return cluster;
 
   async function admitNode(t: Teardownable, meta: MetaCluster, secrets: ClusterSecrets, id: string, o: ClusterOptions): Promise<TestNode> {
@@ -131,7 +138,8 @@ export async function startCluster(t: Teardownable, opts: ClusterOptions): Promi
     const node: TestNode = {
       id, dir, port, url, proc: null,
       start(extra = []) {
-        const args = ['node', 'start', '--dir', dir, '--listen', `127.0.0.1:${port}`, '--lease-ms', String(LEASE_MS), '--heartbeat-ms', '1000', '--no-fsync', ...extra];
+        const args = ['node', 'start', '--dir', dir, '--listen', `127.0.0.1:${port}`, '--lease-ms', String(LEASE_MS), '--heartbeat-ms', '1000', '--no-fsync',
+          ...(o.memory ? ['--memory'] : []), ...(o.nodeArgs ?? []), ...extra];
         node.proc = spawnOpera(t, id, args, { OPERA_LOG_LEVEL: process.env['OPERA_LOG_LEVEL'] ?? 'warn', ...o.env });
         return node.proc;
       },

@@ -99,7 +99,7 @@ t.test('ciphertext only on disk; corruption is detected and repaired', async (t)
   const replica = c.node(map.partitions[p]!.replicas.find((id) => id !== map.partitions[p]!.primary)!);
   await replica.kill('SIGTERM');
   await corrupt(replica, p, victimKey, bigKey);
-  replica.start(['--replication-timeout-ms', '30000', '--drop-grace', '1s']);
+  replica.start(); // with the cluster's node arguments
   const admin = { authorization: `Bearer ${c.token('admin')}` };
   for (let i = 0; i < 100; i++) {
     const ok = await fetch(`${replica.url}/healthz`).then((r) => r.ok, () => false);
