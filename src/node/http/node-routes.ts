@@ -42,7 +42,10 @@ export function nodeRoutes(ctx: NodeContext, roles: PartitionRoles, scrubber: Sc
             objects: s?.objects ?? 0,
             bytes: s?.bytes ?? 0,
             ...(core !== null
-              ? { phase: core.phase, committedSeq: core.committedSeq(), lease: core.leaseValid(now), replicas: core.lag() }
+              ? {
+                  phase: core.phase, committedSeq: core.committedSeq(), lease: core.leaseValid(now),
+                  leaseRemainingMs: core.leaseValid(now) ? Math.floor(core.leaseUntil() - now) : 0, handingOverTo: core.handingOverTo, replicas: core.lag(),
+                }
               : {}),
           };
         });

@@ -1,0 +1,190 @@
+// Primaries between real processes: after nodes join one by one (n1 first holds every
+// partition), each primary moves to the placement's preferred replica through a graceful
+// handover, so every node leads some partitions. Then SIGTERM of a node that leads some
+// partitions while clients write: it hands them over and exits 0; no acknowledged write is
+// lost, writes resume on the new primaries, no read is stale, and no two nodes ever hold
+// a partition's read lease at the same time.
+import t from 'tap';
+import { preferredPrimary } from '../../src/node/replication/handover-core.js';
+import { startCluster, get, put, type TestCluster, type TestNode } from './cluster.js';
+import { prng, seedFor } from './store/helpers.js';
+
+const PARTITIONS = 12;
+
+interface KeyState {
+  readonly key: string;
+  acked: number;
+  attempted: number;
+}
+
+interface LeaseSample {
+  readonly node: string;
+  readonly partition: number;
+  readonly sentAt: number;
+  readonly answeredAt: number;
+  readonly remainingMs: number;
+}
+
+async function primaryOf(c: TestCluster, key: string): Promise<{ node: TestNode; partition: number; epoch: number } | null> {
+  const map = await c.map();
+  const partition = c.partitionOf(key);
+  const record = map.partitions[partition]!;
+  if (record.primary === null) return null;
+  const node = c.nodes.find((n) => n.id === record.primary);
+  return node === undefined || node.proc === null ? null : { node, partition, epoch: record.epoch };
+}
+
+t.test('primaries spread after the nodes join, and a SIGTERM hands them over', async (t) => {
+  const seed = seedFor(t);
+  const rand = prng(seed);
+  const c = await startCluster(t, { nodes: 3, partitions: PARTITIONS });
+
+  await t.test('each node leads the partitions placement prefers it for', async (t) => {
+    const map = await c.settled(3);
+    const spread = await (async () => {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        const m = await c.map();
+        const ok = m.partitions.every((p, i) => p.primary === preferredPrimary(i, m.nodes, 3) && p.learners.length === 0 && p.replicas.length === 3);
+        if (ok) return m;
+      }
+      return null;
+    })();
+    t.ok(spread !== null, `every partition is led by its preferred replica (${JSON.stringify((spread ?? map).partitions.map((p) => p.primary))})`);
+    const led = new Map<string, number>();
+    for (const p of (spread ?? map).partitions) led.set(p.primary!, (led.get(p.primary!) ?? 0) + 1);
+    t.equal(led.size, 3, `every node leads some partitions: ${JSON.stringify([...led])}`);
+    await c.settled(3);
+  });
+
+  await t.test('SIGTERM of a primary during writes', async (t) => {
+    const token = c.token('client');
+    const admin = c.token('admin');
+    const keys: KeyState[] = Array.from({ length: 12 }, (_, i) => ({ key: `drain/${2000 + i}`, acked: 0, attempted: 0 }));
+    let stop = false;
+    let staleReads = 0;
+    const overlaps: string[] = [];
+    const failures = new Map<string, number>();
+
+    const writer = async (k: KeyState): Promise<void> => {
+      let next = 1;
+      while (!stop) {
+        const target = await primaryOf(c, k.key).catch(() => null);
+        if (target === null) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        k.attempted = Math.max(k.attempted, next);
+        const res = await put(target.node, token, target.partition, k.key, `${k.key}:${next}`, { 'x-opera-epoch': String(target.epoch) }).catch(() => null);
+        if (res !== null && res.status === 201) {
+          k.acked = next;
+          next++;
+        } else {
+          const code = res === null ? 'network' : `${res.status} ${((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code ?? ''}`;
+          failures.set(code, (failures.get(code) ?? 0) + 1);
+          await new Promise((r) => setTimeout(r, 20 + rand() * 50));
+        }
+      }
+    };
+
+    const reader = async (): Promise<void> => {
+      while (!stop) {
+        const k = keys[Math.floor(rand() * keys.length)]!;
+        const floor = k.acked;
+        const target = await primaryOf(c, k.key).catch(() => null);
+        if (target === null) continue;
+        const res = await get(target.node, token, target.partition, k.key).catch(() => null);
+        if (res === null || res.status !== 200) {
+          await new Promise((r) => setTimeout(r, 30));
+          continue;
+        }
+        const n = Number((await res.text()).split(':').pop());
+        if (n < floor) {
+          staleReads++;
+          t.fail(`stale read of ${k.key}: ${n} after ${floor} was acknowledged`);
+        }
+      }
+    };
+
+    // Every node's view of its leases, sampled together. Two leases of one partition overlap
+    // for certain when one node still held its lease after another node answered with its own.
+    const leaseWatch = async (): Promise<void> => {
+      while (!stop) {
+        const samples: LeaseSample[] = [];
+        await Promise.all(c.nodes.filter((n) => n.proc !== null).map(async (n) => {
+          const sentAt = performance.now();
+          const res = await fetch(`${n.url}/v1/status`, { headers: { authorization: `Bearer ${admin}` }, signal: AbortSignal.timeout(2000) }).catch(() => null);
+          if (res === null || !res.ok) return;
+          const body = (await res.json()) as { partitions: { partition: number; lease?: boolean; leaseRemainingMs?: number }[] };
+          const answeredAt = performance.now();
+          for (const p of body.partitions) {
+            if (p.lease === true) samples.push({ node: n.id, partition: p.partition, sentAt, answeredAt, remainingMs: p.leaseRemainingMs ?? 0 });
+          }
+        }));
+        for (const a of samples) {
+          for (const b of samples) {
+            if (a.partition === b.partition && a.node !== b.node && b.answeredAt < a.sentAt + a.remainingMs) {
+              overlaps.push(`partition ${a.partition}: ${a.node} held its lease for ${a.remainingMs} ms while ${b.node} held one`);
+            }
+          }
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+
+    const running = [...keys.map(writer), reader(), reader(), leaseWatch()];
+    // Writes flowing on every key (bounded: the machine may be slow).
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !keys.every((k) => k.acked >= 2);) await new Promise((r) => setTimeout(r, 100));
+    const map = await c.map();
+    const led = new Map<string, number>();
+    for (const k of keys) {
+      const id = map.partitions[c.partitionOf(k.key)]!.primary!;
+      led.set(id, (led.get(id) ?? 0) + 1);
+    }
+    const victimId = [...led].sort((a, b) => b[1] - a[1])[0]![0];
+    const victim = c.node(victimId);
+    const ledByVictim = map.partitions.filter((p) => p.primary === victimId).length;
+    const ackedBefore = keys.map((k) => k.acked);
+    t.ok(ackedBefore.every((n) => n > 0), 'writes were acknowledged before the SIGTERM');
+    const proc = victim.proc!;
+    const termAt = Date.now();
+    proc.kill('SIGTERM');
+    const code = await Promise.race([proc.exited(), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
+    const exitedIn = Date.now() - termAt;
+    victim.proc = null;
+    t.equal(code, 0, `${victimId} (primary of ${ledByVictim} partitions) exited 0 after ${exitedIn} ms`);
+
+    const after = await c.map();
+    t.ok(after.partitions.every((p) => p.primary !== victimId && !p.replicas.includes(victimId)), `${victimId} left every in-sync set before it exited`);
+    t.ok(after.partitions.some((p) => p.handover?.from === victimId) || after.partitions.every((p) => p.handover === undefined), 'handovers are recorded in meta');
+
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !keys.every((k, i) => k.acked >= ackedBefore[i]! + 5)) await new Promise((r) => setTimeout(r, 100));
+    const resumedIn = Date.now() - termAt;
+    stop = true;
+    await Promise.all(running);
+    t.ok(keys.every((k, i) => k.acked >= ackedBefore[i]! + 5), `writes resumed on the new primaries (${resumedIn} ms after the SIGTERM)`);
+    t.comment(`seed ${seed}; refused writes: ${JSON.stringify([...failures])}`);
+    t.equal(staleReads, 0, 'no stale read');
+    t.same(overlaps.slice(0, 5), [], 'never two read leases of one partition at once');
+
+    const final = await c.map();
+    for (const k of keys) {
+      const target = await primaryOf(c, k.key);
+      t.ok(target !== null, `${k.key} has a primary`);
+      const res = await get(target!.node, token, target!.partition, k.key);
+      t.equal(res.status, 200);
+      const n = Number((await res.text()).split(':').pop());
+      t.ok(n >= k.acked && n <= k.attempted, `${k.key}: ${n} is between acknowledged ${k.acked} and attempted ${k.attempted}`);
+      const version = res.headers.get('etag');
+      for (const id of final.partitions[target!.partition]!.replicas) {
+        let seen: string | null = null;
+        for (let i = 0; i < 50 && seen !== version; i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 100));
+          seen = (await get(c.node(id), token, target!.partition, k.key, '?consistency=any')).headers.get('etag');
+        }
+        t.equal(seen, version, `${id} holds the same version of ${k.key}`);
+      }
+    }
+    if (!t.passing()) t.comment([proc, ...c.nodes.flatMap((n) => n.proc ?? [])].map((p) => `--- ${p.name}\n${p.output().slice(-20000)}`).join("\n"));
+  });
+});
