@@ -18,7 +18,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const report = await runJepsen({ ...opts, log: (line) => console.log(`jepsen: ${line}`) });
   for (const v of report.verdicts) console.log(`  ${v.valid === true ? 'ok     ' : v.valid === false ? 'INVALID' : 'UNKNOWN'}  ${v.check}: ${v.detail}`);
-  for (const e of report.unexpectedExits) console.log(`  note: ${e}`);
+  for (const n of report.notes) console.log(`  note: ${n}`);
   console.log(`jepsen: seed ${report.seed}, ${((Date.now() - started) / 1000).toFixed(0)} s, recovery ${report.recoveryMs ?? 'never'} ms; results in ${report.out}`);
   console.log(report.summary);
   if (report.verdicts.some((v) => v.valid === false)) return 1;

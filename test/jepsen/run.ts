@@ -37,14 +37,16 @@ export interface JepsenReport {
   readonly lost: number;
   /** Fraction of the workloads' operations that succeeded. */
   readonly availability: number;
-  /** From the last heal to a healthy cluster; null if it never got there. */
+  /** From the last heal to a fully replicated cluster; null if it did not get there in time. */
   readonly recoveryMs: number | null;
-  readonly unexpectedExits: string[];
+  /** Findings that are reported, not asserted (liveness, crashes). */
+  readonly notes: string[];
   readonly summary: string;
 }
 
 const OP_TIMEOUT_MS = 5000;
-const RECOVERY_TIMEOUT_MS = 90_000;
+const SERVING_TIMEOUT_MS = 90_000;
+const FULL_RECOVERY_MS = 30_000;
 const FINAL_READ_MS = 60_000;
 
 export async function runJepsen(opts: JepsenOptions): Promise<JepsenReport> {
@@ -82,15 +84,23 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   await Promise.all(work);
   await nemesisDone;
 
+  // Safety needs the final reads to be served; full re-replication is reported, not asserted.
   const healedAt = clock();
   let recoveryMs: number | null = null;
   const verdicts: Verdict[] = [];
+  const notes: string[] = [];
   try {
-    await cluster.waitHealthy(RECOVERY_TIMEOUT_MS);
-    recoveryMs = Math.round(clock() - healedAt);
-    log(`healed; the cluster recovered in ${recoveryMs} ms`);
+    await cluster.waitHealthy(SERVING_TIMEOUT_MS, 'serving');
+    log(`healed; serving again after ${Math.round(clock() - healedAt)} ms`);
   } catch (err) {
-    verdicts.push({ check: 'recovery after heal', valid: false, detail: (err as Error).message });
+    notes.push(`not serving after heal: ${(err as Error).message}`);
+  }
+  try {
+    await cluster.waitHealthy(FULL_RECOVERY_MS, 'full');
+    recoveryMs = Math.round(clock() - healedAt);
+    log(`fully re-replicated ${recoveryMs} ms after heal`);
+  } catch (err) {
+    notes.push(`not fully re-replicated after heal: ${(err as Error).message}`);
   }
 
   let lost = 0;
@@ -123,7 +133,7 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   const summary = `jepsen: ${ops} ops, ${valid ? 'valid' : 'INVALID'}, lost ${lost}, unknown ${reg.unknown + set.unknown}, availability ${(availability * 100).toFixed(1)}%`;
   const report: JepsenReport = {
     seed: opts.seed, out: opts.out, verdicts, valid, ops, unknown: reg.unknown + set.unknown, lost, availability, recoveryMs,
-    unexpectedExits: [...cluster.unexpectedExits], summary,
+    notes: [...notes, ...cluster.unexpectedExits.map((e) => `unexpected exit: ${e}`)], summary,
   };
   await writeJson(opts.out, 'summary.json', report);
   return report;

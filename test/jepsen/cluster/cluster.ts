@@ -46,8 +46,11 @@ export interface JepsenCluster {
   resume(id: string): void;
   /** Heals every link, resumes every paused process, restarts every dead one. */
   healAll(): void;
-  /** Every partition has its full in-sync set and a primary, and the gateway answers. */
-  waitHealthy(timeoutMs: number): Promise<void>;
+  /**
+   * serving: every partition has a primary, every node is up, the gateway is ready.
+   * full: also every partition back to its whole in-sync set with no learner.
+   */
+  waitHealthy(timeoutMs: number, level?: 'serving' | 'full'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -220,13 +223,14 @@ export async function startJepsenCluster(dir: string): Promise<JepsenCluster> {
         cluster.start(id);
       }
     },
-    async waitHealthy(timeoutMs) {
+    async waitHealthy(timeoutMs, level = 'full') {
       let last = 'meta did not answer';
-      await waitUntil('a healthy cluster', async () => {
+      await waitUntil(level === 'full' ? 'a fully replicated cluster' : 'a serving cluster', async () => {
         const state = await cluster.metaState();
         if (state === null) return false;
         const problems = state.partitions.flatMap((p, i) => {
           if (p.primary === null) return [`p${i} has no primary`];
+          if (level === 'serving') return [];
           if (p.replicas.length < NODE_IDS.length) return [`p${i} in-sync ${p.replicas.join(',')}`];
           if (p.learners.length > 0) return [`p${i} learners ${p.learners.join(',')}`];
           return [];
