@@ -79,11 +79,17 @@ export class NodeStore {
       layout: { inlineLimit: settings.inlineLimit, chunkSize: settings.chunkSize },
       batchBytes: settings.batchBytes,
       opLogRetention: settings.opLogRetention,
+      tombstoneRetentionMs: settings.tombstoneRetentionMs,
       locks: new KeyedMutex<number>(),
       states: new PartitionStates(db),
       now: settings.now,
       nextGeneration: () => ++generation,
     };
+  }
+
+  /** How old a tombstone must be before the maintenance purge may remove it (ms). */
+  get tombstoneRetentionMs(): number {
+    return this.#ctx.tombstoneRetentionMs;
   }
 
   /** The underlying database (tests, tooling). */
@@ -230,6 +236,16 @@ export class NodeStore {
     this.#assertOpen();
     assertPartition(partition);
     return purgeTombstones(this.#ctx, partition, beforeSeq);
+  }
+
+  /**
+   * The maintenance purge: removes tombstones below `beforeSeq` (a sequence every in-sync
+   * replica has applied) whose delete is older than the retention period. Returns how many.
+   */
+  async purgeExpiredTombstones(partition: number, beforeSeq: number): Promise<number> {
+    this.#assertOpen();
+    assertPartition(partition);
+    return purgeTombstones(this.#ctx, partition, beforeSeq, this.#ctx.now() - this.#ctx.tombstoneRetentionMs);
   }
 
   /** Refuses early what the commit would refuse, before gigabytes are streamed. */
