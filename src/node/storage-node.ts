@@ -15,6 +15,7 @@ import type { NodeCredentials } from './credentials.js';
 import { Heartbeat } from './heartbeat.js';
 import { nodeApp, RequestGate } from './http/app.js';
 import { nodeRoutes } from './http/node-routes.js';
+import { batchRoutes } from './http/batch-route.js';
 import { objectRoutes } from './http/object-routes.js';
 import { replicationRoutes } from './http/replication-routes.js';
 import type { NodeIdentity } from './identity.js';
@@ -31,6 +32,7 @@ import { checkTiming } from './replication/timing.js';
 import { CredentialRenewer } from './renewal.js';
 import { PartitionRoles } from './roles.js';
 import { Scrubber } from './scrubber.js';
+import { TombstonePurger } from './tombstones.js';
 import { NodeStore, type StoreDb } from './store/index.js';
 import { KeyedMutex } from './store/keyed-mutex.js';
 import { TokenBucket } from './throttle.js';
@@ -98,7 +100,7 @@ export class StorageNode {
     roles = new PartitionRoles(ctx, learners, options.dropGraceMs);
     const scrubber = new Scrubber(ctx, roles, options.scrubIntervalMs);
     const gate = new RequestGate();
-    const routes = [...nodeRoutes(ctx, roles, scrubber, gate), ...objectRoutes(ctx, roles, options.limits), ...replicationRoutes(ctx, roles, learners)];
+    const routes = [...nodeRoutes(ctx, roles, scrubber, gate), ...objectRoutes(ctx, roles, options.limits), ...batchRoutes(ctx, roles), ...replicationRoutes(ctx, roles, learners)];
     const app = nodeApp({
       routes, metrics, log, gate,
       auth: { authorityPublicKey: credentials.authorityPublicKey, isRevoked: (id) => node.#revoked.has(id) },
@@ -155,6 +157,8 @@ export class StorageNode {
     const renewer = new CredentialRenewer(options.dir, this.identity, holder, ctx.log);
     renewer.start();
     scrubber.start();
+    const purger = new TombstonePurger(ctx, roles, tombstonePurgeEvery(ctx.store.tombstoneRetentionMs));
+    purger.start();
     const gauges = setInterval(() => void this.#refreshGauges(), 1000);
     const revocations = setInterval(() => void this.#refreshRevocations(), REVOCATIONS_EVERY_MS);
     void this.#refreshRevocations();
@@ -163,6 +167,7 @@ export class StorageNode {
       clearInterval(gauges);
       clearInterval(revocations);
       scrubber.stop();
+      purger.stop();
       renewer.stop();
       heartbeat.stop();
       campaigner.stop();
@@ -220,6 +225,11 @@ export class StorageNode {
     })();
     return this.#stopping;
   }
+}
+
+/** A purge pass every quarter of the retention, at most hourly, at least every second. */
+function tombstonePurgeEvery(retentionMs: number): number {
+  return Math.max(1000, Math.min(3_600_000, Math.floor(retentionMs / 4)));
 }
 
 async function openDatabase(options: NodeOptions): Promise<StoreDb> {

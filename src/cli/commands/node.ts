@@ -4,6 +4,7 @@ import { Option } from 'clipanion';
 import { makeLogger, stopOnSignals } from '../../common/logger.js';
 import { capacityWeight, DEFAULTS, parseListen, parseSize, type NodeOptions } from '../../node/config.js';
 import { timingFromLease } from '../../node/replication/timing.js';
+import { DEFAULT_TOMBSTONE_RETENTION_MS } from '../../node/store/options.js';
 import { NotJoinedError, startNode } from '../../node/start.js';
 import { OperaCommand, UsageError } from '../base.js';
 
@@ -17,7 +18,7 @@ export class NodeStartCommand extends OperaCommand {
       '--join-token are then not needed. Data lives in DIR/data (classic-level), or in memory with --memory. ' +
       'Each flag falls back to an environment variable: OPERA_NODE_DIR, OPERA_LISTEN, OPERA_GATEWAY, OPERA_JOIN_TOKEN, ' +
       'OPERA_ZONE, OPERA_CAPACITY, OPERA_NODE_LEASE_MS, OPERA_NODE_REPLICATION_TIMEOUT_MS, OPERA_NODE_HEARTBEAT_MS, OPERA_REPAIR_BANDWIDTH, ' +
-      'OPERA_SCRUB_INTERVAL.',
+      'OPERA_SCRUB_INTERVAL, OPERA_TOMBSTONE_RETENTION.',
     examples: [
       ['First start', 'opera node start --gateway http://127.0.0.1:7300 --join-token opera1.… --listen 127.0.0.1:7401 --dir ./node1 --zone a'],
       ['Any later start', 'opera node start --listen 127.0.0.1:7401 --dir ./node1'],
@@ -39,6 +40,7 @@ export class NodeStartCommand extends OperaCommand {
   repairBandwidth = Option.String('--repair-bandwidth', { description: 'Bytes per second for partition copies, e.g. 50M; 0 for no limit (default 50M)' });
   scrubInterval = Option.String('--scrub-interval', { description: 'Time between scrub passes, e.g. 24h, 10m, 30s (default 24h)' });
   dropGrace = Option.String('--drop-grace', { description: 'Keep a partition no longer assigned here this long before deleting it (default 10m)' });
+  tombstoneRetention = Option.String('--tombstone-retention', { description: 'Keep the tombstone of a delete this long before purging it (default 24h; at least 1m and ten lease periods)' });
 
   async run(): Promise<number> {
     const env = process.env;
@@ -59,6 +61,12 @@ export class NodeStartCommand extends OperaCommand {
       const bandwidth = this.repairBandwidth ?? env['OPERA_REPAIR_BANDWIDTH'];
       const scrub = this.scrubInterval ?? env['OPERA_SCRUB_INTERVAL'];
       const grace = this.dropGrace ?? env['OPERA_NODE_DROP_GRACE'];
+      const retention = this.tombstoneRetention ?? env['OPERA_TOMBSTONE_RETENTION'];
+      const tombstoneRetentionMs = retention === undefined ? DEFAULT_TOMBSTONE_RETENTION_MS : parseDuration(retention, '--tombstone-retention');
+      // A tombstone must outlive any in-sync replica's chance to be missing its delete
+      // (a silent replica is removed within the replication timeout).
+      const minRetention = Math.max(60_000, 10 * (timing.leaseMs + timing.graceMs + timing.timeoutMs));
+      if (tombstoneRetentionMs < minRetention) throw new Error(`--tombstone-retention must be at least ${minRetention} ms`);
       capacityBytes = parseSize(this.capacity ?? env['OPERA_CAPACITY'] ?? '100G', '--capacity');
       const advertise = this.advertise ?? env['OPERA_ADVERTISE'];
       options = {
@@ -73,6 +81,7 @@ export class NodeStartCommand extends OperaCommand {
         repairBandwidth: bandwidth === undefined ? DEFAULTS.repairBandwidth : parseSize(bandwidth, '--repair-bandwidth'),
         scrubIntervalMs: scrub === undefined ? DEFAULTS.scrubIntervalMs : parseDuration(scrub, '--scrub-interval'),
         dropGraceMs: grace === undefined ? DEFAULTS.dropGraceMs : parseDuration(grace, '--drop-grace'),
+        store: { tombstoneRetentionMs },
         drainTimeoutMs: DEFAULTS.drainTimeoutMs,
         limits: DEFAULTS.limits,
         log,

@@ -10,6 +10,7 @@ export interface StoreContext {
   readonly layout: ValueLayout;
   readonly batchBytes: number;
   readonly opLogRetention: number;
+  readonly tombstoneRetentionMs: number;
   readonly locks: KeyedMutex<number>;
   readonly states: PartitionStates;
   readonly now: () => number;

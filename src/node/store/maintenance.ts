@@ -54,11 +54,16 @@ const SCAN_PAGE = 4096;
 
 /**
  * Deletes tombstones whose version is below `beforeSeq` (the caller knows every replica
- * has applied them). Scans without the lock, then re-checks each candidate under it, so a
- * key re-created meanwhile is never touched. Records that do not decode are left for
- * scrub to report. Returns how many tombstones were purged.
+ * has applied them) and, when `createdUpTo` is given, whose delete happened at or before
+ * that time (the retention period). Scans without the lock, then re-checks each candidate
+ * under it, so a key re-created meanwhile is never touched. The op log is not touched: a
+ * replica catching up still receives every delete from it (docs/data-plane.md,
+ * "Tombstone retention"). Records that do not decode are left for scrub to report.
+ * Returns how many tombstones were purged.
  */
-export async function purgeTombstones(ctx: StoreContext, partition: number, beforeSeq: number): Promise<number> {
+export async function purgeTombstones(ctx: StoreContext, partition: number, beforeSeq: number, createdUpTo = Infinity): Promise<number> {
+  const expired = (stored: StoredObject | null): boolean =>
+    stored !== null && stored.meta.deleted && stored.meta.version < beforeSeq && stored.meta.createdAt <= createdUpTo;
   const range = prefixRange(partitionPrefix(TAG_OBJECT, partition));
   let purged = 0;
   let after: Buffer | null = null;
@@ -71,13 +76,13 @@ export async function purgeTombstones(ctx: StoreContext, partition: number, befo
       last = k;
       scanned++;
       const stored = decodeOrNull(k, v);
-      if (stored !== null && stored.meta.deleted && stored.meta.version < beforeSeq) candidates.push(stored.meta.key);
+      if (expired(stored)) candidates.push((stored as StoredObject).meta.key);
       if (candidates.length >= PURGE_PAGE) {
         full = true;
         break;
       }
     }
-    if (candidates.length > 0) purged += await purgeCandidates(ctx, partition, beforeSeq, candidates);
+    if (candidates.length > 0) purged += await purgeCandidates(ctx, partition, expired, candidates);
     if (!full && scanned < SCAN_PAGE) return purged;
     after = last;
   }
@@ -92,14 +97,14 @@ function decodeOrNull(k: Buffer, v: Buffer): StoredObject | null {
   }
 }
 
-async function purgeCandidates(ctx: StoreContext, partition: number, beforeSeq: number, keys: string[]): Promise<number> {
+async function purgeCandidates(ctx: StoreContext, partition: number, expired: (stored: StoredObject | null) => boolean, keys: string[]): Promise<number> {
   return ctx.locks.run(partition, async () => {
     const state = await ctx.states.current(partition);
     assertWritable(partition, state);
     const ops: BatchOp[] = [];
     for (const key of keys) {
       const stored = await readStored(ctx.db, partition, key);
-      if (stored !== null && stored.meta.deleted && stored.meta.version < beforeSeq) ops.push({ type: 'del', key: objectKey(partition, key) });
+      if (expired(stored)) ops.push({ type: 'del', key: objectKey(partition, key) });
     }
     if (ops.length === 0) return 0;
     const next: PartitionState = { ...state, tombstones: state.tombstones - ops.length };

@@ -9,8 +9,11 @@ export interface Settings {
   readonly chunkSize: number;
   readonly batchBytes: number;
   readonly opLogRetention: number;
+  readonly tombstoneRetentionMs: number;
   readonly now: () => number;
 }
+
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 24 * 3600 * 1000;
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -24,6 +27,7 @@ export function resolveSettings(options: StoreOptions): Settings {
     chunkSize: options.chunkSize ?? 256 * KiB,
     batchBytes: options.batchBytes ?? 1 * MiB,
     opLogRetention: options.opLogRetention ?? 100_000,
+    tombstoneRetentionMs: options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS,
     now: options.now ?? Date.now,
   };
   if (typeof settings.sync !== 'boolean') throw new StoreArgumentError('sync must be a boolean');
@@ -35,6 +39,7 @@ export function resolveSettings(options: StoreOptions): Settings {
   }
   if (!isCount(settings.batchBytes) || settings.batchBytes < 1) throw new StoreArgumentError('batchBytes must be a positive integer');
   if (!isCount(settings.opLogRetention) || settings.opLogRetention < 1) throw new StoreArgumentError('opLogRetention must be a positive integer');
+  if (!isCount(settings.tombstoneRetentionMs)) throw new StoreArgumentError('tombstoneRetentionMs must be a non-negative integer of ms');
   return settings;
 }
 

@@ -52,7 +52,12 @@ export interface StoreOptions {
   readonly batchBytes?: number;
   /** The op log keeps the ops of the last this-many sequence numbers (default 100,000). */
   readonly opLogRetention?: number;
-  /** Clock for createdAt (tests). */
+  /**
+   * Tombstones younger than this (by their createdAt) are never purged (default 24 h):
+   * see purgeExpiredTombstones and docs/data-plane.md, "Tombstone retention".
+   */
+  readonly tombstoneRetentionMs?: number;
+  /** Wall clock for createdAt and tombstone ages (tests inject one). */
   readonly now?: () => number;
 }
 
