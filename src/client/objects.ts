@@ -8,6 +8,7 @@ import { validateKey, validatePrefix } from '../common/keys.js';
 import { createDecryptStream, createEncryptStream, newSealingKey } from '../crypto/envelope.js';
 import { decodeHeader, HEADER_LENGTH, plaintextLength } from '../crypto/envelope-format.js';
 import { unwrapOne, type KeyService } from '../crypto/key-service.js';
+import { putBatch, type BatchPutItem, type BatchPutResult } from './batch-put.js';
 import { GatewayError, type GatewayAccess } from './gateway-http.js';
 import { ClientMap, type KeyRoute, type MapNode, type PartitionMapSource } from './partition-map.js';
 import { RemoteKeyService } from './remote-keys.js';
@@ -73,6 +74,12 @@ export class ObjectClient {
       const body = await json<{ version: number }>(res);
       return { version: body.version };
     });
+  }
+
+  /** Many small values of one partition in one request, each encrypted with its own data key. */
+  putBatch(partition: number, items: readonly BatchPutItem[]): Promise<BatchPutResult[]> {
+    for (const it of items) validateKey(it.key);
+    return putBatch(this.access, this.map, this.keys, partition, items);
   }
 
   /** The object's metadata, or null when absent. */

@@ -114,19 +114,8 @@ class ObjectHandlers {
     koa.body = { items: page.items.map(describe), next: page.next };
   }
 
-  /** The primary driver when it accepts a new write now; 409 or 503 otherwise. */
   #writablePrimary(partition: number): PrimaryDriver {
-    const driver = this.roles.primary(partition);
-    if (driver === undefined || driver.core === null) {
-      if (driver !== undefined) throw unavailable('activating', `partition ${partition}: the primary is taking over`);
-      throw notPrimaryError(this.ctx, partition);
-    }
-    const refusal = driver.core.writeRefusal();
-    if (refusal !== null) {
-      if (refusal.code === 'stale-epoch') throw notPrimaryError(this.ctx, partition);
-      throw unavailable(refusal.code, refusal.message);
-    }
-    return driver;
+    return writablePrimary(this.ctx, this.roles, partition);
   }
 
   #readablePrimary(partition: number): PrimaryDriver {
@@ -144,15 +133,8 @@ class ObjectHandlers {
     return null;
   }
 
-  /**
-   * Waits until `seq` is on every in-sync replica. A replica that stalls is removed by the
-   * primary's timeouts; this cap (generous: 1 MB/s for the value) only bounds the wait
-   * when meta cannot be reached to remove it, and leaves the outcome unknown.
-   */
-  async #confirm(driver: PrimaryDriver, seq: number, size: number): Promise<void> {
-    driver.onLocalCommit(seq);
-    const limit = this.ctx.timing.timeoutMs * 4 + this.ctx.timing.leaseMs + Math.ceil(size / 1000);
-    await withTimeout(driver.waiters.wait(seq), limit, () => unavailable('write-unconfirmed', `the replicas did not confirm version ${seq} in ${limit} ms; the write may or may not have been applied`));
+  #confirm(driver: PrimaryDriver, seq: number, size: number): Promise<void> {
+    return confirmWrite(this.ctx, driver, seq, size);
   }
 
   /** After the snapshot was taken: the version read (or the tombstone) must be committed, then the lease must hold. */
@@ -224,6 +206,32 @@ async function* holdLast(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     held = piece;
   }
   if (held !== null) yield held;
+}
+
+/** The primary driver when it accepts a new write now; 409 or 503 otherwise. */
+export function writablePrimary(ctx: NodeContext, roles: PartitionRoles, partition: number): PrimaryDriver {
+  const driver = roles.primary(partition);
+  if (driver === undefined || driver.core === null) {
+    if (driver !== undefined) throw unavailable('activating', `partition ${partition}: the primary is taking over`);
+    throw notPrimaryError(ctx, partition);
+  }
+  const refusal = driver.core.writeRefusal();
+  if (refusal !== null) {
+    if (refusal.code === 'stale-epoch') throw notPrimaryError(ctx, partition);
+    throw unavailable(refusal.code, refusal.message);
+  }
+  return driver;
+}
+
+/**
+ * Waits until `seq` is on every in-sync replica. A replica that stalls is removed by the
+ * primary's timeouts; this cap (generous: 1 MB/s for the value) only bounds the wait
+ * when meta cannot be reached to remove it, and leaves the outcome unknown.
+ */
+export async function confirmWrite(ctx: NodeContext, driver: PrimaryDriver, seq: number, size: number): Promise<void> {
+  driver.onLocalCommit(seq);
+  const limit = ctx.timing.timeoutMs * 4 + ctx.timing.leaseMs + Math.ceil(size / 1000);
+  await withTimeout(driver.waiters.wait(seq), limit, () => unavailable('write-unconfirmed', `the replicas did not confirm version ${seq} in ${limit} ms; the write may or may not have been applied`));
 }
 
 function consistencyOf(koa: Context): 'linearizable' | 'any' {

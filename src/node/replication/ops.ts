@@ -96,8 +96,11 @@ export async function applyBatch(store: NodeStore, partition: number, reader: Op
   if (state === null || header.epoch > epoch) state = await store.setPartitionState(partition, { epoch: header.epoch });
   if (state.lastSeq !== header.fromSeq) throw new SequenceGapError(partition, state.lastSeq, header.fromSeq);
   let lastSeq = state.lastSeq;
+  // Group commit: the ops are written without an fsync each, and made durable together by
+  // one synced write before the batch is acknowledged (a crash before it loses a suffix of
+  // the batch, which the primary sends again: the receiver never acknowledged it).
   for (let op = await reader.next(); op !== null; op = await reader.next()) {
-    const options = { seq: op.seq, epoch: header.epoch };
+    const options = { seq: op.seq, epoch: header.epoch, sync: false };
     if (op.op === 'put') {
       const { meta } = op;
       await store.putStream(partition, op.key, { contentType: meta.contentType, plainSize: meta.plainSize, digest: meta.digest, size: meta.size, createdAt: meta.createdAt }, op.body, options);
@@ -107,6 +110,7 @@ export async function applyBatch(store: NodeStore, partition: number, reader: Op
       lastSeq = op.seq;
     }
   }
+  if (lastSeq > state.lastSeq) await store.syncPartition(partition);
   if (header.toSeq > lastSeq) lastSeq = (await store.setPartitionState(partition, { lastSeq: header.toSeq })).lastSeq;
   return lastSeq;
 }

@@ -65,7 +65,7 @@ export async function commitWrite(
     const next = nextState(state, seq, previous, stored, ctx.opLogRetention);
     ops.push({ type: 'put', key: stateKey(partition), value: encodeState(next) });
     try {
-      await ctx.db.batch(ops, durable(ctx.sync));
+      await ctx.db.batch(ops, durable(ctx.sync && options.sync !== false));
     } catch (err) {
       ctx.states.forget(partition);
       throw err;

@@ -5,17 +5,19 @@ import { ClassicLevel } from 'classic-level';
 import { validateKey } from '../../common/keys.js';
 import { BatchWriter } from './batch-writer.js';
 import { assertWritable, checkPrecondition, commitWrite, readStored } from './commit.js';
+import { checkManyItems, commitMany, type ManyItem, type ManyOutcome } from './commit-many.js';
 import type { StoreContext } from './context.js';
 import { DigestMismatchError, SequenceError, SizeMismatchError, StaleEpochError, StoreClosedError } from './errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { assertPartition, chunkGroupPrefix, partitionOfKey, prefixRange, tagRange, TAG_PARTITION } from './layout.js';
+import { assertPartition, chunkGroupPrefix, partitionOfKey, prefixRange, stateKey, tagRange, TAG_PARTITION } from './layout.js';
 import { listObjects } from './listing.js';
 import { dropLocked, purgeTombstones, setPartitionState, type StatePatch } from './maintenance.js';
 import { openRead } from './object-read.js';
 import { opsSince } from './op-log.js';
 import { checkPutMeta, checkWriteOptions, resolveSettings, type Settings } from './options.js';
 import { PartitionStates, readState } from './partition-states.js';
-import { decodeState, EMPTY_STATE } from './records.js';
+import { decodeState, EMPTY_STATE, encodeState } from './records.js';
+import { durable } from './durability.js';
 import { recover } from './recovery.js';
 import { scrub, type ScrubResult } from './scrub.js';
 import { exportPartition, importPartition } from './transfer.js';
@@ -117,7 +119,7 @@ export class NodeStore {
     await this.#precheck(partition, key, options);
     const { db, sync, batchBytes, layout } = this.#ctx;
     const generation = this.#ctx.nextGeneration();
-    const sink = new BatchWriter(db, { sync, maxBytes: batchBytes });
+    const sink = new BatchWriter(db, { sync: sync && options.sync !== false, maxBytes: batchBytes });
     const writer = new ValueWriter(partition, key, generation, sink, layout);
     try {
       for await (const piece of source) {
@@ -138,6 +140,33 @@ export class NodeStore {
       }
       throw err;
     }
+  }
+
+  /**
+   * Stores many small values (each within the inline limit) in one synced batch: one
+   * fsync for all of them. Items whose precondition fails are reported and not written.
+   */
+  async putMany(partition: number, items: readonly ManyItem[], options: { epoch?: number } = {}): Promise<ManyOutcome> {
+    this.#assertOpen();
+    assertPartition(partition);
+    checkManyItems(items, this.#ctx.layout.inlineLimit);
+    checkWriteOptions(options);
+    return commitMany(this.#ctx, partition, items, options.epoch);
+  }
+
+  /**
+   * Makes every earlier write durable: one synced write (of the partition's state, as it
+   * is), which flushes the database's log with all that came before it. The group commit
+   * of writes made with `sync: false`.
+   */
+  async syncPartition(partition: number): Promise<void> {
+    this.#assertOpen();
+    assertPartition(partition);
+    if (!this.#ctx.sync) return;
+    await this.#ctx.locks.run(partition, async () => {
+      const state = await this.#ctx.states.current(partition);
+      await this.#ctx.db.put(stateKey(partition), encodeState(state), durable(true));
+    });
   }
 
   /** Writes a tombstone as a new version; the value's chunks go in the same batch. */

@@ -64,6 +64,7 @@ export function checkWriteOptions(options: WriteOptions): void {
     throw new StoreArgumentError("expectVersion must be a positive integer or 'absent'");
   }
   if (options.epoch !== undefined && !isCount(options.epoch)) throw new StoreArgumentError('epoch must be a non-negative integer');
+  if (options.sync !== undefined && typeof options.sync !== 'boolean') throw new StoreArgumentError('sync must be a boolean');
 }
 
 function isCount(n: unknown): n is number {

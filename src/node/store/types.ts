@@ -83,6 +83,12 @@ export interface WriteOptions {
   readonly expectVersion?: number | 'absent';
   /** When given, the partition must be at exactly this epoch (fencing). */
   readonly epoch?: number;
+  /**
+   * false: written without its own fsync; the caller makes it durable, with everything
+   * before it, by a later synced write (`syncPartition`) before acknowledging it.
+   * Default: synced when the store syncs.
+   */
+  readonly sync?: boolean;
 }
 
 export interface DeleteOptions extends WriteOptions {
