@@ -3,7 +3,7 @@
 import type { Command, TargetNodeState } from './commands.js';
 import type { MetaState, NodeState } from './types.js';
 import { reject } from './errors.js';
-import { assignEmpty, evacuate, failMove, joinPlan, type PlanOutcome } from './plans.js';
+import { assignEmpty, evacuate, failMove, joinPlan, restorePlan, type PlanOutcome } from './plans.js';
 import { findNode, nodeOf, settingsOf, unfinishedMoves } from './view.js';
 
 type Of<T extends Command['type']> = Extract<Command, { type: T }>;
@@ -80,7 +80,7 @@ export function nodeState(state: MetaState, cmd: Of<'node-state'>, now: number):
       return outcome(evacuate(state, node.id, 'node-remove', now, now));
     case 'up':
       if (from === 'down' || from === 'draining') cancelReplacements(state, node.id);
-      return {};
+      return withPlan(restorePlan(state, node.id, now));
     case 'suspect':
       return {};
   }

@@ -125,6 +125,31 @@ export function joinPlan(state: MetaState, nodeId: string, now: number): string 
   return startPlan(state, 'node-join', nodeId, now, now, specs);
 }
 
+/**
+ * Partitions left below R with nothing planned to fill them (the only candidates were
+ * down when their replicas were lost, e.g. R nodes in all) get a copy now that `nodeId`
+ * is back: placement's choice among the receivers, the returning node first where
+ * placement wants it. A replica on a node that is down and not being replaced gives way.
+ */
+export function restorePlan(state: MetaState, nodeId: string, now: number): string | null {
+  const { replication } = settingsOf(state);
+  const specs: MoveSpec[] = [];
+  state.partitions.forEach((record, partition) => {
+    if (!record.replicas.some((id) => isLive(state, id))) return;
+    const replacing = new Set(unfinishedMoves(state, partition).map((m) => m.move.source));
+    const live = holders(state, partition).filter((id) => isLive(state, id));
+    const deadWeight = record.replicas.filter((id) => !isLive(state, id) && !replacing.has(id));
+    const exclude = new Set<string>();
+    for (let missing = replication - live.length; missing > 0; missing--) {
+      const target = chooseTarget(state, partition, exclude);
+      if (target === null) break;
+      exclude.add(target);
+      specs.push({ partition, source: deadWeight.shift() ?? null, target });
+    }
+  });
+  return startPlan(state, 'node-up', nodeId, now, now, specs);
+}
+
 /** Moves everything placement wants moved, among the nodes that can receive. */
 export function rebalancePlan(state: MetaState, now: number): string | null {
   const { replication } = settingsOf(state);

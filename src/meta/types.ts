@@ -53,7 +53,7 @@ export interface PartitionHandover {
   readonly epoch: number;
 }
 
-export type PlanReason = 'node-down' | 'node-join' | 'node-remove' | 'rebalance';
+export type PlanReason = 'node-down' | 'node-join' | 'node-remove' | 'node-up' | 'rebalance';
 export type PlanState = 'active' | 'done' | 'cancelled';
 export type MoveState = 'pending' | 'copying' | 'done' | 'failed';
 

@@ -254,3 +254,32 @@ function lastPlanById(d: Driver, id: string) {
   if (plan === undefined) throw new Error(`no plan ${id}`);
   return plan;
 }
+
+t.test('a node that comes back restores partitions left below R with nowhere else to go', async (t) => {
+  // Three nodes, R = 3: when n2 is dropped from in-sync sets and then goes down, no other
+  // node can take its copies; when it is up again, a node-up plan copies them back to it.
+  const d = new Driver().init(8, 3).cluster(['n1', 'n2', 'n3']);
+  const dropped = [0, 3, 5];
+  for (const p of dropped) {
+    const r = d.ok({ type: 'partition-reconfigure', partition: p, expectedEpoch: d.state.partitions[p]!.epoch, remove: ['n2'] });
+    if (r.planId !== undefined) {
+      const plan = d.state.plans.find((x) => x.id === r.planId)!;
+      t.ok(plan.moves.every((m) => m.target === 'n2'), `partition ${p}: the only candidate is n2 itself, catching up`);
+    }
+  }
+  d.ok({ type: 'node-state', nodeId: 'n2', state: 'down' }, 10_000);
+  t.ok(dropped.every((p) => d.state.partitions[p]!.replicas.length === 2 && d.state.partitions[p]!.learners.length === 0), 'below R, nothing arriving');
+  t.equal(d.state.plans.filter((p) => p.state === 'active').length, 0, 'no plan can run while n2 is down');
+
+  const up = d.ok({ type: 'node-state', nodeId: 'n2', state: 'up' }, 20_000);
+  const plan = d.state.plans.find((p) => p.id === up.planId);
+  t.match(plan, { reason: 'node-up', node: 'n2', state: 'active', notBefore: 20_000 });
+  t.same(plan!.moves.map((m) => m.partition), dropped, 'exactly the partitions below R');
+  t.ok(plan!.moves.every((m) => m.target === 'n2' && m.source === null));
+  d.finish(up.planId!);
+  t.ok(d.state.partitions.every((p) => p.replicas.length === 3), 'every partition is back to R');
+
+  const again = d.ok({ type: 'node-state', nodeId: 'n1', state: 'suspect' }, 30_000);
+  t.equal(again.planId, undefined);
+  t.equal(d.ok({ type: 'node-state', nodeId: 'n1', state: 'up' }, 31_000).planId, undefined, 'nothing below R: no plan');
+});
