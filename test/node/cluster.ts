@@ -10,6 +10,7 @@ import { issueCertificate, mintToken, newTokenId, type Role } from '../../src/cr
 import { partitionOf } from '../../src/meta/placement.js';
 import type { WatchResult } from '../../src/meta/client.js';
 import { saveCredentials } from '../../src/node/credentials.js';
+import { preferredPrimary } from '../../src/node/replication/handover-core.js';
 import { generateIdentity, saveIdentity } from '../../src/node/identity.js';
 import { startMetaCluster, type MetaCluster } from '../meta/cluster-helpers.js';
 import { freePort } from '../helpers/ports.js';
@@ -35,7 +36,7 @@ export interface TestCluster {
   token(role: Role, sub?: string): string;
   map(): Promise<WatchResult>;
   partitionOf(key: string): number;
-  /** Waits until every partition has `replicas` in-sync replicas, no learner, and an active primary holding its lease. */
+  /** Waits until every partition has `replicas` in-sync replicas, no learner, and an active primary (placement's preferred one) holding its lease. */
   settled(replicas: number, timeoutMs?: number): Promise<WatchResult>;
   node(id: string): TestNode;
   /** Admits one more node through meta (as a join would) and adds it to `nodes`; not started. */
@@ -92,7 +93,12 @@ export async function startCluster(t: Teardownable, opts: ClusterOptions): Promi
       return eventually(`every partition on ${replicas} replicas with an active primary`, async () => {
         const m = await cluster.map();
         last = JSON.stringify(m.partitions);
-        const ok = m.partitions.every((p) => p.replicas.length === replicas && p.learners.length === 0 && p.primary !== null);
+        // Primaries also sit where placement prefers them (else a handover may still move one).
+        const placed = (p: WatchResult['partitions'][number], i: number): boolean => {
+          const preferred = preferredPrimary(i, m.nodes, m.settings?.replication ?? replicas);
+          return preferred === null || p.primary === preferred || !p.replicas.includes(preferred) || m.nodes[preferred]?.state !== 'up';
+        };
+        const ok = m.partitions.every((p, i) => p.replicas.length === replicas && p.learners.length === 0 && p.primary !== null && placed(p, i));
         if (!ok) return undefined;
         for (const [p, record] of m.partitions.entries()) {
           const primary = cluster.node(record.primary!);

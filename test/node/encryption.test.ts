@@ -97,7 +97,9 @@ t.test('ciphertext only on disk; corruption is detected and repaired', async (t)
   const victimKey = small.find((s) => c.partitionOf(s.key) === bigP)!.key;
   const p = bigP;
   const replica = c.node(map.partitions[p]!.replicas.find((id) => id !== map.partitions[p]!.primary)!);
-  await replica.kill('SIGTERM');
+  // kill -9, not SIGTERM: a drained node leaves its in-sync sets (and is copied afresh),
+  // while this replica must come back as one, holding its damaged copy.
+  await replica.kill('SIGKILL');
   await corrupt(replica, p, victimKey, bigKey);
   replica.start(); // with the cluster's node arguments
   const admin = { authorization: `Bearer ${c.token('admin')}` };

@@ -63,6 +63,8 @@ t.test('primaries spread after the nodes join, and a SIGTERM hands them over', a
     let stop = false;
     let staleReads = 0;
     const overlaps: string[] = [];
+    /** `partition:from` of every handover record seen in meta's map. */
+    const handoversSeen = new Set<string>();
     const failures = new Map<string, number>();
 
     const writer = async (k: KeyState): Promise<void> => {
@@ -110,6 +112,9 @@ t.test('primaries spread after the nodes join, and a SIGTERM hands them over', a
     const leaseWatch = async (): Promise<void> => {
       while (!stop) {
         const samples: LeaseSample[] = [];
+        const seen = c.map().then((m) => m.partitions.forEach((p, i) => {
+          if (p.handover !== undefined) handoversSeen.add(`${i}:${p.handover.from}`);
+        }), () => undefined);
         await Promise.all(c.nodes.filter((n) => n.proc !== null).map(async (n) => {
           const sentAt = performance.now();
           const res = await fetch(`${n.url}/v1/status`, { headers: { authorization: `Bearer ${admin}` }, signal: AbortSignal.timeout(2000) }).catch(() => null);
@@ -120,6 +125,7 @@ t.test('primaries spread after the nodes join, and a SIGTERM hands them over', a
             if (p.lease === true) samples.push({ node: n.id, partition: p.partition, sentAt, answeredAt, remainingMs: p.leaseRemainingMs ?? 0 });
           }
         }));
+        await seen;
         for (const a of samples) {
           for (const b of samples) {
             if (a.partition === b.partition && a.node !== b.node && b.answeredAt < a.sentAt + a.remainingMs) {
@@ -155,7 +161,6 @@ t.test('primaries spread after the nodes join, and a SIGTERM hands them over', a
 
     const after = await c.map();
     t.ok(after.partitions.every((p) => p.primary !== victimId && !p.replicas.includes(victimId)), `${victimId} left every in-sync set before it exited`);
-    t.ok(after.partitions.some((p) => p.handover?.from === victimId) || after.partitions.every((p) => p.handover === undefined), 'handovers are recorded in meta');
 
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline && !keys.every((k, i) => k.acked >= ackedBefore[i]! + 5)) await new Promise((r) => setTimeout(r, 100));
@@ -165,6 +170,8 @@ t.test('primaries spread after the nodes join, and a SIGTERM hands them over', a
     t.ok(keys.every((k, i) => k.acked >= ackedBefore[i]! + 5), `writes resumed on the new primaries (${resumedIn} ms after the SIGTERM)`);
     t.comment(`seed ${seed}; refused writes: ${JSON.stringify([...failures])}`);
     t.equal(staleReads, 0, 'no stale read');
+    const ledBefore = map.partitions.flatMap((p, i) => (p.primary === victimId ? [i] : []));
+    t.same(ledBefore.filter((p) => !handoversSeen.has(`${p}:${victimId}`)), [], `meta recorded a handover from ${victimId} for each partition it led (${ledBefore.join(', ')})`);
     t.same(overlaps.slice(0, 5), [], 'never two read leases of one partition at once');
 
     const final = await c.map();
