@@ -27,16 +27,28 @@ export function objectPath(key: string): string {
   return `/v1/objects/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
+const READ_ATTEMPTS = 4;
+
 export class Api {
   constructor(readonly token: string) {}
 
-  /** A request; throws ApiFailure for an error status. */
+  /**
+   * A request; throws ApiFailure for an error status. A read answered 503 (retryable by
+   * the API's contract: a failover, a lease being renewed) is tried again a few times,
+   * as the project's clients do; the last error is shown.
+   */
   async call(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${this.token}`);
-    const res = await fetch(path, { ...init, headers, cache: 'no-store' });
-    if (!res.ok) throw await failureOf(res);
-    return res;
+    const read = (init.method ?? 'GET') === 'GET';
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(path, { ...init, headers, cache: 'no-store' });
+      if (res.ok) return res;
+      if (!read || res.status !== 503 || attempt >= READ_ATTEMPTS || init.signal?.aborted) throw await failureOf(res);
+      await res.body?.cancel();
+      const wait = Math.min(2, Number(res.headers.get('retry-after')) || 1) * 1000;
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 
   async json<T>(path: string, init: RequestInit = {}): Promise<T> {

@@ -77,6 +77,8 @@ export class DataView {
   }
 
   async open(key: string): Promise<void> {
+    // Cleared first, so no button of the previous record can be clicked meanwhile.
+    fill(this.#record, h('p', { class: 'muted' }, `Loading ${key}…`));
     try {
       const res = await this.api.call(objectPath(key));
       const type = res.headers.get('content-type') ?? 'application/octet-stream';
