@@ -10,7 +10,7 @@ import type { SentinelSettings } from '../../src/sentinel/sentinel.js';
 import { eventually } from '../helpers/processes.js';
 import { randomInt } from '../helpers/prng.js';
 import { quietLog } from '../sentinel/helpers.js';
-import { get, put, startCluster, type ClusterOptions, type TestCluster, type TestNode } from '../node/cluster.js';
+import { get, objectUrl, startCluster, type ClusterOptions, type TestCluster, type TestNode } from '../node/cluster.js';
 
 /** Probes every 250 ms; a node silent for 2 s is down. */
 export const FAST_SENTINEL: SentinelSettings = {
@@ -64,18 +64,26 @@ export async function writeObjects(
     const body = Buffer.alloc(randomInt(rand, 0, maxBytes));
     for (let j = 0; j < body.length; j++) body[j] = Math.floor(rand() * 256);
     const p = c.partitionOf(key);
-    await eventually(`write ${key}`, async () => {
-      const primary = (await c.map()).partitions[p]!.primary;
-      if (primary === null) return undefined;
-      const node = c.node(primary);
+    let last = '';
+    await eventually(`write ${key} (partition ${p})`, async () => {
+      const record = (await c.map()).partitions[p]!;
+      last = `map ${JSON.stringify(record)}`;
+      if (record.primary === null) return undefined;
+      const node = c.node(record.primary);
       if (node.proc === null) return undefined;
-      const res = await put(node, token, p, key, body).catch(() => undefined);
+      // A paused primary never answers: each attempt is bounded.
+      const res = await fetch(objectUrl(node, p, key), { method: 'PUT', headers: { authorization: `Bearer ${token}` }, body, signal: AbortSignal.timeout(3000) })
+        .catch((err: Error) => { last += `; ${err.message}`; return undefined; });
       if (res === undefined) return undefined;
-      await res.arrayBuffer();
+      const text = await res.text();
       if (res.status === 201 || res.status === 200) return true;
+      last += `; ${record.primary} answered ${res.status} ${text.slice(0, 300)}`;
       if (res.status === 503 || res.status === 409 || res.status === 421) return undefined;
-      throw new Error(`write ${key}: ${res.status}`);
-    }, 30_000, 100);
+      throw new Error(last);
+    }, 30_000, 100).catch((err: Error) => {
+      const logs = c.nodes.map((n) => `--- ${n.id}\n${n.proc?.output().slice(-4000) ?? '(not running)'}`).join('\n');
+      throw new Error(`${err.message}; last: ${last}\n${logs}`);
+    });
     written.set(key, body);
   }
   return written;
@@ -95,10 +103,20 @@ export async function verifyEveryReplica(t: Test, c: TestCluster, objects: Reado
     const record = map.partitions[p]!;
     for (const id of record.replicas) {
       const node = c.node(id);
-      const res = await get(node, token, p, key, id === record.primary ? '' : '?consistency=any');
-      const got = Buffer.from(await res.arrayBuffer());
+      // A node learns a new epoch through its meta watch, a moment after the map says so:
+      // a refusal (never wrong data) is asked again for a bounded time.
+      let res: Response | undefined;
+      let got = Buffer.alloc(0);
+      for (let attempt = 0; attempt < 50; attempt++) {
+        res = await get(node, token, p, key, id === record.primary ? '' : '?consistency=any');
+        got = Buffer.from(await res.arrayBuffer());
+        if (res.status !== 409 && res.status !== 503) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       checked++;
-      if (res.status !== 200 || !got.equals(body)) wrong.push(`${key} on ${id}: ${res.status}, ${got.length} of ${body.length} bytes`);
+      if (res!.status !== 200 || !got.equals(body)) {
+        wrong.push(`${key} on ${id}: ${res!.status}, ${got.length} of ${body.length} bytes${res!.status === 200 ? '' : ` (${got.toString('utf8', 0, 200)})`}`);
+      }
     }
   }
   t.same(wrong, [], `${label}: ${checked} copies of ${objects.size} objects read back byte-equal`);
