@@ -130,8 +130,8 @@ export class DataView {
       // If-Match: a record changed since it was shown is not deleted blindly (412).
       await this.api.call(objectPath(key), { method: 'DELETE', headers: version ? { 'if-match': `"${version}"` } : {} });
       fill(this.#record, h('p', { class: 'ok' }, `Deleted ${key}.`));
-      this.#say(`Deleted ${key}.`);
       await this.#load(this.#cursor);
+      this.#say(`Deleted ${key}.`);
     } catch (err) {
       this.#fail(err);
     }
