@@ -1,10 +1,11 @@
 // The command line of `npm run jepsen`.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAULT_KINDS, type FaultKind } from './nemesis/schedule.js';
+import { DEFAULT_FAULT_KINDS, FAULT_KINDS, type FaultKind } from './nemesis/schedule.js';
+import { TEETH, type Tooth } from './teeth.js';
 import { WORKLOADS, type JepsenOptions, type WorkloadName } from './run.js';
 
-export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set] [--nemesis kill,pause,partition|none] [--out DIR] [--keep-data]';
+export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set] [--nemesis kill,pause,partition,crash,flap|all|none] [--teeth lose-ack,phantom-write] [--out DIR] [--keep-data]';
 
 /** "90", "90s", "2m", "1500ms": a plain number is seconds. */
 export function parseTime(text: string): number {
@@ -17,6 +18,7 @@ export function parseTime(text: string): number {
 
 function list<T extends string>(text: string, allowed: readonly T[], what: string): T[] {
   if (text === 'none') return [];
+  if (text === 'all') return [...allowed];
   const items = text.split(',').map((s) => s.trim()).filter(Boolean);
   for (const i of items) if (!allowed.includes(i as T)) throw new Error(`unknown ${what} "${i}" (one of ${allowed.join(', ')})`);
   return [...new Set(items as T[])];
@@ -26,7 +28,8 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Je
   let seed: number | null = null;
   let timeMs = 60_000;
   let workloads: WorkloadName[] = [...WORKLOADS];
-  let nemesis: FaultKind[] = [...FAULT_KINDS];
+  let nemesis: FaultKind[] = [...DEFAULT_FAULT_KINDS];
+  let teeth: Tooth[] = [];
   let out: string | null = null;
   let keepData = false;
   for (let i = 0; i < argv.length; i++) {
@@ -44,10 +47,13 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Je
     } else if (flag === '--time') timeMs = parseTime(value);
     else if (flag === '--workload') workloads = list(value, WORKLOADS, 'workload');
     else if (flag === '--nemesis') nemesis = list(value, FAULT_KINDS, 'nemesis');
+    else if (flag === '--teeth') teeth = list(value, TEETH, 'tooth');
     else if (flag === '--out') out = value;
     else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
   if (workloads.length === 0) throw new Error('--workload names no workload');
+  if (teeth.includes('lose-ack') && !workloads.includes('set')) throw new Error('--teeth lose-ack needs the set workload');
+  if (teeth.includes('phantom-write') && !workloads.includes('register')) throw new Error('--teeth phantom-write needs the register workload');
   const s = seed ?? randomSeed();
-  return { seed: s, timeMs, workloads, nemesis, out: out ?? join(tmpdir(), `opera-jepsen-${s}-${Date.now().toString(36)}`), keepData };
+  return { seed: s, timeMs, workloads, nemesis, teeth, out: out ?? join(tmpdir(), `opera-jepsen-${s}-${Date.now().toString(36)}`), keepData };
 }

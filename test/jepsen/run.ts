@@ -8,6 +8,7 @@ import { startJepsenCluster, type JepsenCluster } from './cluster/cluster.js';
 import { Nemesis } from './nemesis/nemesis.js';
 import { describeFault, nemesisSchedule, type FaultKind } from './nemesis/schedule.js';
 import { writeJson, writeJsonLines } from './results.js';
+import { loseAcknowledgedAdd, phantomWrite, type Tooth } from './teeth.js';
 import { countOps, registerVerdict, setEventsWith, setVerdict, type Verdict } from './verdicts.js';
 import type { WorkloadContext } from './workloads/context.js';
 import { runRegisterWorkload } from './workloads/register.js';
@@ -24,6 +25,8 @@ export interface JepsenOptions {
   readonly out: string;
   /** Keep the cluster's data directories (default: only logs and histories stay). */
   readonly keepData?: boolean;
+  /** Deliberate breakage the checks must catch (test-only; the run must end INVALID). */
+  readonly teeth?: readonly Tooth[];
   readonly log?: (line: string) => void;
 }
 
@@ -52,7 +55,7 @@ const FINAL_READ_MS = 60_000;
 export async function runJepsen(opts: JepsenOptions): Promise<JepsenReport> {
   const log = opts.log ?? (() => {});
   const schedule = nemesisSchedule({ seed: opts.seed, kinds: opts.nemesis, durationMs: opts.timeMs });
-  await writeJson(opts.out, 'schedule.json', { seed: opts.seed, timeMs: opts.timeMs, workloads: opts.workloads, nemesis: opts.nemesis, steps: schedule.map((s) => ({ ...s, describe: describeFault(s.fault) })) });
+  await writeJson(opts.out, 'schedule.json', { seed: opts.seed, timeMs: opts.timeMs, workloads: opts.workloads, nemesis: opts.nemesis, teeth: opts.teeth ?? [], steps: schedule.map((s) => ({ ...s, describe: describeFault(s.fault) })) });
   log(`starting the cluster in ${join(opts.out, 'cluster')}`);
   const cluster = await startJepsenCluster(join(opts.out, 'cluster'));
   try {
@@ -102,6 +105,10 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   } catch (err) {
     notes.push(`not fully re-replicated after heal: ${(err as Error).message}`);
   }
+
+  const teeth = opts.teeth ?? [];
+  if (teeth.includes('lose-ack')) notes.push(`teeth: deleted the acknowledged add ${await loseAcknowledgedAdd(base, setHistory)} behind the history`);
+  if (teeth.includes('phantom-write')) notes.push(`teeth: wrote the register key ${await phantomWrite(base, registerHistory)} behind the history, then read it`);
 
   let lost = 0;
   if (opts.workloads.includes('set')) {

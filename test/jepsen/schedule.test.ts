@@ -38,3 +38,21 @@ t.test('only the kinds asked for', async (t) => {
   t.ok(shapes.size >= 4, `several partition shapes: ${[...shapes].join(', ')}`);
   t.same(nemesisSchedule({ seed: SEED, kinds: [], durationMs: 120_000 }), []);
 });
+
+t.test('crashes hit a minority or everything; flaps cut for less than an election timeout', async (t) => {
+  const steps = nemesisSchedule({ seed: SEED, kinds: ['crash', 'flap'], durationMs: 300_000 });
+  const groups = new Set(steps.flatMap((s) => (s.fault.kind === 'crash' ? [s.fault.group] : [])));
+  t.same([...groups].sort(), ['all', 'minority'], 'both crash groups drawn');
+  const flaps = steps.flatMap((s) => (s.fault.kind === 'flap' ? [s.fault] : []));
+  t.ok(flaps.length > 0, `${flaps.length} flaps`);
+  // meta's election timeout is drawn from 1–2 s: a cut must stay below its low end.
+  t.ok(flaps.every((f) => f.cutMs < 1000 && f.openMs > 0), 'every cut shorter than 1 s');
+  t.same(new Set(flaps.map((f) => f.target)), new Set(['meta-leader', 'primary']), 'both flap targets drawn');
+});
+
+t.test('the classic kinds draw the same schedule whatever other kinds exist', async (t) => {
+  // Seeds reported before crash and flap existed must replay the same faults.
+  const steps = nemesisSchedule({ seed: 7, kinds: ['kill', 'pause', 'partition'], durationMs: 30_000 });
+  t.same(steps.map((s) => s.fault.kind === 'partition' ? s.fault.shape : `${s.fault.kind} ${'target' in s.fault ? s.fault.target : ''}`),
+    ['pause meta-follower', 'kill replica', 'kill sentinel', 'isolate-meta-leader', 'kill primary']);
+});

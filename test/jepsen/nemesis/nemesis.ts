@@ -2,10 +2,11 @@
 // meta now, which node is a primary now), applies the fault, heals it after its hold,
 // and logs both with the history's clock. Everything is healed at the end, whatever
 // happened.
-import { META_IDS, type JepsenCluster } from '../cluster/cluster.js';
+import { META_IDS, NODE_IDS, type JepsenCluster } from '../cluster/cluster.js';
 import { prng } from '../../helpers/prng.js';
 import type { Direction, FaultProxy } from '../net/proxy.js';
-import { describeFault, type Fault, type PartitionShape, type ProcessTarget, type Step } from './schedule.js';
+import { describeFault, type CrashGroup, type Fault, type PartitionShape, type ProcessTarget, type Step } from './schedule.js';
+import { Flapper } from './flapper.js';
 
 export interface NemesisEvent {
   readonly time: number;
@@ -87,6 +88,20 @@ export class Nemesis {
   /** Applies a fault; returns what heals it, or null when it has no target now. */
   private async apply(f: Fault): Promise<Heal | null> {
     const c = this.cluster;
+    if (f.kind === 'crash') return this.crash(f);
+    if (f.kind === 'flap') {
+      const proxies = await this.partitionProxies(f.target === 'meta-leader' ? 'isolate-meta-leader' : 'isolate-primary');
+      if (proxies === null) {
+        this.log('skip', f, [], 'no target');
+        return null;
+      }
+      this.log('start', f, proxies.targets);
+      const flapper = new Flapper(proxies.links.map((l) => l.proxy), f.cutMs, f.openMs);
+      return async () => {
+        const cuts = await flapper.stop();
+        this.log('heal', f, proxies.targets, `${cuts} cuts`);
+      };
+    }
     if (f.kind === 'kill' || f.kind === 'pause') {
       const id = await this.processTarget(f.target);
       const rec = id === null ? undefined : c.processes.get(id);
@@ -121,6 +136,26 @@ export class Nemesis {
     return () => {
       for (const { proxy } of proxies.links) proxy.heal();
       this.log('heal', f, proxies.targets);
+    };
+  }
+
+  /** kill -9 of several processes at the same instant; the heal restarts them together. */
+  private async crash(f: Fault & { kind: 'crash' }): Promise<Heal | null> {
+    const c = this.cluster;
+    const live = (ids: readonly string[]): string[] => ids.filter((id) => c.processes.get(id)?.proc != null);
+    const group: CrashGroup = f.group;
+    const ids = group === 'all'
+      ? live([...c.processes.keys()])
+      : [this.pick(live(META_IDS)), this.pick(live(NODE_IDS))].filter((id): id is string => id !== undefined);
+    if (ids.length === 0) {
+      this.log('skip', f, [], 'no live target');
+      return null;
+    }
+    this.log('start', f, ids);
+    await Promise.all(ids.map((id) => c.kill(id)));
+    return () => {
+      for (const id of ids) c.start(id);
+      this.log('heal', f, ids, 'restarted');
     };
   }
 

@@ -4,8 +4,16 @@
 import { prng, randomInt } from '../../helpers/prng.js';
 import { NODE_LEASE_MS } from '../cluster/cluster.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap'];
+/** What a run uses unless told otherwise: the kinds whose seeds have been replayed since the start. */
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
+
+/** minority: one meta member and one storage node at the same instant; all: every process. */
+export type CrashGroup = 'minority' | 'all';
+const CRASH_GROUPS: readonly CrashGroup[] = ['minority', 'all'];
+export type FlapTarget = 'meta-leader' | 'primary';
+const FLAP_TARGETS: readonly FlapTarget[] = ['meta-leader', 'primary'];
 
 export type ProcessTarget = 'meta-leader' | 'meta-follower' | 'primary' | 'replica' | 'gateway' | 'sentinel';
 const PROCESS_TARGETS: readonly ProcessTarget[] = ['meta-leader', 'meta-follower', 'primary', 'replica', 'gateway', 'sentinel'];
@@ -31,7 +39,10 @@ const PARTITION_SHAPES: readonly PartitionShape[] = [
 export type Fault =
   | { readonly kind: 'kill'; readonly target: ProcessTarget }
   | { readonly kind: 'pause'; readonly target: ProcessTarget }
-  | { readonly kind: 'partition'; readonly shape: PartitionShape; readonly delayMs: number };
+  | { readonly kind: 'partition'; readonly shape: PartitionShape; readonly delayMs: number }
+  | { readonly kind: 'crash'; readonly group: CrashGroup }
+  /** The target is cut off for cutMs, reachable for openMs, again and again while the fault holds. */
+  | { readonly kind: 'flap'; readonly target: FlapTarget; readonly cutMs: number; readonly openMs: number };
 
 export interface Step {
   /** ms after the start of the run */
@@ -52,6 +63,9 @@ const PAUSE_MS: [number, number] = [NODE_LEASE_MS + 1000, NODE_LEASE_MS + 3500];
 const KILL_DOWN_MS: [number, number] = [500, 4000];
 const PARTITION_MS: [number, number] = [2500, 7000];
 const GAP_MS: [number, number] = [1000, 3000];
+/** Each cut is shorter than meta's election timeout (1–2 s) and the node lease: nobody should time out, yet messages stall. */
+const FLAP_CUT_MS: [number, number] = [100, 800];
+const FLAP_OPEN_MS: [number, number] = [100, 600];
 /** Quiet time at the end of the run, after the last heal. */
 const TAIL_MS = 1000;
 
@@ -69,6 +83,12 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
       const shape = pick(PARTITION_SHAPES);
       fault = { kind, shape, delayMs: shape === 'meta-delay' ? randomInt(rand, 50, 400) : shape === 'node-delay' ? randomInt(rand, 100, 1500) : 0 };
       holdMs = randomInt(rand, ...PARTITION_MS);
+    } else if (kind === 'crash') {
+      fault = { kind, group: pick(CRASH_GROUPS) };
+      holdMs = randomInt(rand, ...KILL_DOWN_MS);
+    } else if (kind === 'flap') {
+      fault = { kind, target: pick(FLAP_TARGETS), cutMs: randomInt(rand, ...FLAP_CUT_MS), openMs: randomInt(rand, ...FLAP_OPEN_MS) };
+      holdMs = randomInt(rand, ...PARTITION_MS);
     } else {
       fault = { kind, target: pick(PROCESS_TARGETS) };
       holdMs = randomInt(rand, ...(kind === 'pause' ? PAUSE_MS : KILL_DOWN_MS));
@@ -81,6 +101,14 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
 }
 
 export function describeFault(f: Fault): string {
-  if (f.kind === 'partition') return f.delayMs > 0 ? `${f.shape} ${f.delayMs}ms` : f.shape;
-  return `${f.kind} ${f.target}`;
+  switch (f.kind) {
+    case 'partition':
+      return f.delayMs > 0 ? `${f.shape} ${f.delayMs}ms` : f.shape;
+    case 'crash':
+      return `crash ${f.group}`;
+    case 'flap':
+      return `flap ${f.target} cut ${f.cutMs}ms open ${f.openMs}ms`;
+    default:
+      return `${f.kind} ${f.target}`;
+  }
 }

@@ -71,6 +71,16 @@ export async function writeObject(g: GatewayTarget, key: string, value: string, 
   return { kind: 'unknown', error: errorOf(r.status, r.text) };
 }
 
+/** ok(true): deleted; ok(false): there was nothing to delete (404). */
+export async function deleteObject(g: GatewayTarget, key: string): Promise<Outcome<boolean>> {
+  const r = await call(g, objectUrl(g, key), { method: 'DELETE' });
+  if ('error' in r) return { kind: 'unknown', error: r.error };
+  if (r.status === 204) return { kind: 'ok', value: true };
+  if (r.status === 404) return { kind: 'ok', value: false };
+  if (DEFINITE_REFUSALS.has(r.status)) return { kind: 'fail', error: errorOf(r.status, r.text) };
+  return { kind: 'unknown', error: errorOf(r.status, r.text) };
+}
+
 /** Every key under the prefix, page by page; fail if any page fails. */
 export async function listKeys(g: GatewayTarget, prefix: string, maxPages = 1000): Promise<Outcome<string[]>> {
   const keys: string[] = [];
