@@ -5,8 +5,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureEtcd, startEtcdCluster, type EtcdCluster } from './etcd.js';
 import type { LimitResult } from './limits.js';
-import { runLoad, type LoadOptions, type LoadResult } from './load.js';
+import { runClosedLoop, runLoad, type LoadOptions, type LoadResult, type LoopOptions } from './load.js';
 import { startMetaCluster, type MetaCluster } from './meta-cluster.js';
+import { startOperaCluster, type OperaCluster } from './opera-cluster.js';
 import { RssSampler } from './proc-stats.js';
 import { ProcessGroup } from './procs.js';
 
@@ -43,6 +44,30 @@ export interface Headline {
 }
 
 export type PointSpec = Pick<LoadOptions, 'url' | 'concurrency' | 'request' | 'check' | 'serverPids'>;
+export type OpsSpec = Pick<LoopOptions, 'concurrency' | 'op' | 'serverPids'>;
+
+/** A one-shot measurement of an amount moved in a time (a bulk load, a listing, a large object, a repair). */
+export interface TransferResult {
+  benchmark: string;
+  workload: string;
+  label: string;
+  amount: number;
+  /** What `amount` counts: records or bytes. */
+  unit: 'records' | 'bytes';
+  seconds: number;
+  /** records/s, or MB/s (10^6 bytes) for bytes. */
+  rate: number;
+  /** Latency of the operations it was made of (pages, batches), when there were several. */
+  p50Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  /** Peak VmRSS of every process of ours while it ran (large objects). */
+  peakRss?: { process: string; startRssMiB: number; peakRssMiB: number }[];
+  detail: string;
+}
+
+/** Storage nodes of the data-plane cluster: R = 3 plus one, so that a lost node can be replaced. */
+const OPERA_NODES = 4;
 
 export class BenchContext {
   readonly timing: Timing;
@@ -53,12 +78,16 @@ export class BenchContext {
   readonly limits: LimitResult[] = [];
   readonly headlines = new Map<string, Headline>();
   readonly notes: string[] = [];
+  readonly transfers: TransferResult[] = [];
+  /** The large object stored by large-put (repair reuses it as the data a lost node held). */
+  largeObject: { key: string; bytes: number } | null = null;
   etcdVersion: string | null = null;
   /** The process name of the meta member the load went to (the leader at start). */
   metaLeader: string | null = null;
   private workDir: string | null = null;
   private etcdCluster: Promise<EtcdCluster | null> | null = null;
   private metaCluster: Promise<MetaCluster> | null = null;
+  private operaCluster: Promise<OperaCluster> | null = null;
   private closed = false;
 
   constructor(readonly opts: BenchOptions) {
@@ -120,6 +149,38 @@ export class BenchContext {
     return this.metaCluster;
   }
 
+  /** The data-plane cluster, laid out like `opera dev`, with 4 storage nodes. */
+  opera(): Promise<OperaCluster> {
+    this.operaCluster ??= (async () => {
+      const profileDir = this.profileDir;
+      if (profileDir) await mkdir(profileDir, { recursive: true });
+      this.log(`starting a data-plane cluster (3 meta, gateway, ${OPERA_NODES} nodes, sentinel)${profileDir ? ' with --cpu-prof' : ''}`);
+      const c = await startOperaCluster(this.procs, this.rss, await this.scratch('opera'), profileDir, OPERA_NODES);
+      this.log(`data-plane gateway at ${c.gateway}`);
+      return c;
+    })();
+    return this.operaCluster;
+  }
+
+  /** Runs one point of calls through the client library and keeps its result. */
+  async measureOps(what: Pick<PointResult, 'benchmark' | 'workload' | 'system' | 'label'>, spec: OpsSpec): Promise<PointResult> {
+    const t = this.timing;
+    this.log(`${what.workload} c=${spec.concurrency}: ${t.warmupMs / 1000} s warm-up, ${t.measureMs / 1000} s measured`);
+    const r = await runClosedLoop({
+      ...spec, warmupMs: t.warmupMs, measureMs: t.measureMs, maxOps: t.maxOps, timeoutMs: t.timeoutMs,
+      ourPids: () => [process.pid, ...this.procs.alive().map((p) => p.pid)],
+    });
+    return this.keep(what, r);
+  }
+
+  /** Keeps a one-shot measurement. */
+  transfer(t: TransferResult): TransferResult {
+    this.transfers.push(t);
+    const rate = t.unit === 'bytes' ? `${t.rate.toFixed(1)} MB/s` : `${t.rate.toFixed(0)} records/s`;
+    this.log(`  ${t.workload}: ${rate} (${t.detail})`);
+    return t;
+  }
+
   /** Runs one point with the load generator and keeps its result. */
   async measure(what: Pick<PointResult, 'benchmark' | 'workload' | 'system' | 'label'>, spec: PointSpec): Promise<PointResult> {
     const t = this.timing;
@@ -128,6 +189,10 @@ export class BenchContext {
       ...spec, warmupMs: t.warmupMs, measureMs: t.measureMs, maxOps: t.maxOps, timeoutMs: t.timeoutMs,
       ourPids: () => [process.pid, ...this.procs.alive().map((p) => p.pid)],
     });
+    return this.keep(what, r);
+  }
+
+  private keep(what: Pick<PointResult, 'benchmark' | 'workload' | 'system' | 'label'>, r: LoadResult): PointResult {
     const point: PointResult = { ...what, ...r };
     this.points.push(point);
     this.log(`  ${r.opsPerSec.toFixed(0)} ops/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, max ${r.maxMs.toFixed(1)} ms` +

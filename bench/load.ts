@@ -1,5 +1,6 @@
-// The one load generator: a closed loop of `concurrency` workers over an HTTP/1.1
-// keep-alive Agent with exactly that many sockets. Workers run through a warm-up, then a
+// The one load generator: a closed loop of `concurrency` workers, over an HTTP/1.1
+// keep-alive Agent with exactly that many sockets (runLoad) or around calls of the
+// client library (runClosedLoop). Workers run through a warm-up, then a
 // measured window; only requests that complete inside the window count. Bounded in time
 // (window + per-request timeout) and in count (maxOps).
 import { Agent, request } from 'node:http';
@@ -79,6 +80,30 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: o.concurrency, maxFreeSockets: o.concurrency });
   const target = new URL(o.url);
   const sockets = new Set<Socket>();
+  try {
+    return await runClosedLoop({
+      ...o,
+      op: async (w, i) => {
+        const res = await exchange(agent, target, o.request(w, i), o.timeoutMs, sockets);
+        if (!o.check(res.status, res.body)) throw new Error(`HTTP ${res.status}: ${res.body.subarray(0, 200).toString()}`);
+        return res.body.length;
+      },
+      connections: () => sockets.size,
+    });
+  } finally {
+    agent.destroy();
+  }
+}
+
+export interface LoopOptions extends Omit<LoadOptions, 'url' | 'request' | 'check'> {
+  /** Worker `worker`'s `i`-th operation; resolves with the bytes received, throws on failure. */
+  readonly op: (worker: number, i: number) => Promise<number>;
+  /** Connections opened (0 when the operation manages its own). */
+  readonly connections?: () => number;
+}
+
+/** The closed loop itself, for any operation (an HTTP exchange, a call of the client library). */
+export async function runClosedLoop(o: LoopOptions): Promise<LoadResult> {
   const hist = new LatencyHistogram();
   let measuring = false;
   let stopping = false;
@@ -93,15 +118,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const worker = async (w: number): Promise<void> => {
     for (let i = 0; !stopping && issued < o.maxOps; i++) {
       issued++;
-      const spec = o.request(w, i);
       const t0 = performance.now();
       let ok = false;
       let size = 0;
       try {
-        const res = await exchange(agent, target, spec, o.timeoutMs, sockets);
-        ok = o.check(res.status, res.body);
-        size = res.body.length;
-        if (!ok) firstError ??= `HTTP ${res.status}: ${res.body.subarray(0, 200).toString()}`;
+        size = await withTimeout(o.op(w, i), o.timeoutMs);
+        ok = true;
       } catch (err) {
         firstError ??= (err as Error).message;
       }
@@ -127,7 +149,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   if (windowEnd === 0) windowEnd = performance.now();
   const cpu1 = cpuSnapshot(o);
   await Promise.all(workers);
-  agent.destroy();
 
   const seconds = (windowEnd - windowStart) / 1000;
   const tickUs = 1e6 / CLOCK_TICKS_PER_S;
@@ -146,7 +167,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     maxMs: hist.max / 1000,
     meanMs: hist.mean / 1000,
     bytesPerResponse: ops > 0 ? bytes / ops : 0,
-    connections: sockets.size,
+    connections: o.connections?.() ?? 0,
     serverCpuUsPerOp: ops > 0 ? (serverTicks * tickUs) / ops : 0,
     clientCpuPct: wallTicks > 0 ? (100 * (cpu1.client - cpu0.client)) / wallTicks : 0,
     otherCpuPct: wallTicks > 0 ? Math.max(0, (100 * (busyTicks - ourTicks)) / wallTicks) : 0,
@@ -154,7 +175,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   };
 }
 
-function cpuSnapshot(o: LoadOptions): { server: number; client: number; ours: number; machine: { busy: number; total: number } } {
+/** Bounds an operation that has no timeout of its own (the HTTP one has; this is a backstop). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+function cpuSnapshot(o: Pick<LoadOptions, 'serverPids' | 'ourPids'>): { server: number; client: number; ours: number; machine: { busy: number; total: number } } {
   const sum = (pids: readonly number[]): number => pids.reduce((s, p) => s + processTicks(p), 0);
   const client = processTicks(process.pid);
   return { server: sum(o.serverPids), client, ours: sum(o.ourPids()), machine: machineTicks() };

@@ -43,19 +43,19 @@ async function profilesOf(ctx: BenchContext): Promise<Results['profiles']> {
   const dir = ctx.profileDir;
   if (!dir) return [];
   const files = await readdir(dir).catch(() => [] as string[]);
-  const out: Results['profiles'] = [];
-  for (const m of ctx.rss.results().filter((p) => p.role === 'meta')) {
-    for (const f of files.filter((name) => name.includes(`.${m.pid}.`) && name.endsWith('.cpuprofile'))) {
+  const out: (Results['profiles'][number] & { role: string })[] = [];
+  for (const p of ctx.rss.results()) {
+    for (const f of files.filter((name) => name.includes(`.${p.pid}.`) && name.endsWith('.cpuprofile'))) {
       const file = join('profiles', f); // relative to the out dir: no machine paths in reports
-      if (m.name !== ctx.metaLeader) {
-        out.push({ process: m.name, file });
-        continue;
-      }
+      const name = p.name === ctx.metaLeader ? `${p.name} (leader, under load)` : p.name;
       const hot = await hottest(join(dir, f), projectRoot).catch(() => null);
-      out.push({ process: `${m.name} (leader, under load)`, file, ...(hot ? { busyMs: hot.busyMs, hottest: hot.functions } : {}) });
+      out.push({ role: p.name === ctx.metaLeader ? 'meta leader' : p.role, process: name, file, ...(hot ? { busyMs: hot.busyMs, hottest: hot.functions } : {}) });
     }
   }
-  return out;
+  // Hot functions are kept for the busiest process of each role (the meta leader apart).
+  const busiest = new Map<string, number>();
+  for (const p of out) busiest.set(p.role, Math.max(busiest.get(p.role) ?? 0, p.busyMs ?? 0));
+  return out.map(({ role, ...p }) => (p.busyMs !== undefined && p.busyMs === busiest.get(role) ? p : { process: p.process, file: p.file }));
 }
 
 async function main(): Promise<number> {
@@ -118,6 +118,7 @@ async function main(): Promise<number> {
     loadAverage: { start: loadStart, end: loadEnd },
     limits: ctx.limits,
     points: ctx.points,
+    transfers: ctx.transfers,
     processes: ctx.rss.results(),
     headlines: Object.fromEntries(HEADLINE_KEYS.map((k) => [k, ctx.headlines.get(k) ?? null])),
     pending, failures, notes: ctx.notes,

@@ -88,6 +88,11 @@ export class RssSampler {
     }
   }
 
+  /** Every tracked process that is still running. */
+  running(): TrackedProcess[] {
+    return [...this.peaks.values()].filter((p) => readMemory(p.pid) !== null).map(({ name, role, pid }) => ({ name, role, pid }));
+  }
+
   results(): ProcessPeak[] {
     this.sample();
     return [...this.peaks.values()];
@@ -95,5 +100,33 @@ export class RssSampler {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+}
+
+/** Peak VmRSS of some processes over a window of time (VmHWM would include earlier peaks). */
+export class RssWindow {
+  private readonly peaks = new Map<number, { name: string; startMiB: number; peakMiB: number }>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(processes: readonly TrackedProcess[], intervalMs = 100) {
+    // RSS rarely shrinks: the reading at the start tells growth in the window from earlier peaks.
+    for (const p of processes) this.peaks.set(p.pid, { name: p.name, startMiB: (readMemory(p.pid)?.rssKiB ?? 0) / 1024, peakMiB: 0 });
+    this.sample();
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  private sample(): void {
+    for (const [pid, p] of this.peaks) {
+      const m = readMemory(pid);
+      if (m) p.peakMiB = Math.max(p.peakMiB, m.rssKiB / 1024);
+    }
+  }
+
+  /** Stops sampling; the peak of each process, largest first. */
+  end(): { process: string; startRssMiB: number; peakRssMiB: number }[] {
+    this.sample();
+    clearInterval(this.timer);
+    return [...this.peaks.values()].map((p) => ({ process: p.name, startRssMiB: p.startMiB, peakRssMiB: p.peakMiB })).sort((a, b) => b.peakRssMiB - a.peakRssMiB);
   }
 }

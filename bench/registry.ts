@@ -1,11 +1,15 @@
 // Every benchmark of the harness, in the order they run. A pending entry holds the slot
 // of a workload whose system part is still being built: it is listed, reported as n/a,
-// and becomes real by giving it a `run` (see suites/pending.ts).
+// and becomes real by giving it a `run`.
 import type { BenchContext } from './context.js';
 import { limitsBenchmark } from './suites/limits.js';
 import { metaCommandBenchmark } from './suites/meta-command.js';
 import { metaReadBenchmark } from './suites/meta-read.js';
-import { pendingBenchmarks } from './suites/pending.js';
+import { bulkImportBenchmark } from './suites/bulk-import.js';
+import { largeObjectsBenchmark } from './suites/large-objects.js';
+import { listingBenchmark } from './suites/listing.js';
+import { repairBenchmark } from './suites/repair.js';
+import { smallGetBenchmark, smallPutBenchmark } from './suites/small-records.js';
 
 export interface Benchmark {
   readonly name: string;
@@ -16,11 +20,17 @@ export interface Benchmark {
 }
 
 // Reads run before commands: the commands grow the state that a whole-state read returns.
+// Repair runs last: it kills a storage node.
 export const BENCHMARKS: readonly Benchmark[] = [
   limitsBenchmark,
   metaReadBenchmark,
   metaCommandBenchmark,
-  ...pendingBenchmarks,
+  smallPutBenchmark,
+  smallGetBenchmark,
+  bulkImportBenchmark,
+  listingBenchmark,
+  largeObjectsBenchmark,
+  repairBenchmark,
 ];
 
 export function selectBenchmarks(only: string | null): Benchmark[] {

@@ -1,6 +1,6 @@
 // Markdown for results.md and docs/benchmarks.md: the machine, its limits, every point,
 // the meta-vs-etcd comparisons, peak memory per process, and what is still pending.
-import type { PointResult } from './context.js';
+import type { PointResult, TransferResult } from './context.js';
 import { meanOtherCpuPct, wasShared, type Results } from './results.js';
 
 const f0 = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -70,6 +70,8 @@ const PAIRS: readonly [string, string, string][] = [
   ['meta-command', 'etcd-put', 'meta command ÷ etcd put'],
   ['meta-state-linearizable', 'etcd-range-linearizable', 'meta whole-state linearizable read ÷ etcd linearizable range'],
   ['meta-status-local', 'etcd-range-linearizable', 'meta local status read ÷ etcd linearizable range (not like for like)'],
+  ['opera-put-1k', 'etcd-put-1k', '1 KiB put (R = 3, encrypted) ÷ etcd put of 1 KiB'],
+  ['opera-get-1k', 'etcd-range-1k', '1 KiB linearizable get ÷ etcd linearizable range of 1 KiB'],
 ];
 
 export function comparisonSection(r: Results): string {
@@ -82,7 +84,20 @@ export function comparisonSection(r: Results): string {
     }
   }
   if (rows.length === 0) return '_No comparison: the reference did not run._';
-  return table(['comparison', 'conc.', 'meta ops/s', 'etcd ops/s', 'ratio', 'p99 ms meta / etcd'], rows);
+  return table(['comparison', 'conc.', 'ours ops/s', 'etcd ops/s', 'ratio', 'p99 ms ours / etcd'], rows);
+}
+
+function transferRow(t: TransferResult): string[] {
+  const rate = t.unit === 'bytes' ? `${t.rate.toFixed(1)} MB/s` : `${f0(t.rate)} records/s`;
+  const amount = t.unit === 'bytes' ? `${(t.amount / 2 ** 20).toFixed(0)} MiB` : `${f0(t.amount)} records`;
+  const lat = t.p50Ms === undefined ? '—' : `${ms(t.p50Ms)} / ${ms(t.p99Ms ?? 0)} / ${ms(t.maxMs ?? 0)}`;
+  const rss = t.peakRss ? t.peakRss.map((p) => `${p.process} ${p.startRssMiB.toFixed(0)}→${p.peakRssMiB.toFixed(0)}`).join(', ') : '';
+  return [t.workload, rate, amount, `${t.seconds.toFixed(1)} s`, lat, `${t.label}; ${t.detail}${rss ? `; RSS MiB at start→peak: ${rss}` : ''}`.replace(/\|/g, '/')];
+}
+
+export function transfersSection(r: Results): string {
+  if (r.transfers.length === 0) return '_None in this run._';
+  return table(['workload', 'rate', 'amount', 'time', 'p50 / p99 / max ms', 'what'], r.transfers.map(transferRow));
 }
 
 export function processesSection(r: Results): string {
@@ -101,10 +116,10 @@ export function pendingSection(r: Results): string {
 export function profilesSection(r: Results): string {
   if (r.profiles.length === 0) return r.options.profile ? '_--profile was given but no profile was written._' : '';
   const list = r.profiles.map((p) => `- ${p.process}: \`${p.file}\` (in the out directory)`).join('\n');
-  const leader = r.profiles.find((p) => p.hottest);
-  if (!leader?.hottest) return list;
-  const hot = table(['function (self time)', 'ms', '% of busy'], leader.hottest.map((h) => [`\`${h.name}\``, f0(h.selfMs), h.pct.toFixed(1)]));
-  return `${list}\n\nHottest functions of ${leader.process}, ${f0(leader.busyMs ?? 0)} ms busy over the whole run:\n\n${hot}`;
+  const hot = r.profiles.filter((p) => p.hottest).map((p) =>
+    `Hottest functions of ${p.process}, ${f0(p.busyMs ?? 0)} ms busy over the whole run:\n\n` +
+    table(['function (self time)', 'ms', '% of busy'], p.hottest!.map((h) => [`\`${h.name}\``, f0(h.selfMs), h.pct.toFixed(1)])));
+  return [list, ...hot].join('\n\n');
 }
 
 export function resultsMarkdown(r: Results): string {
@@ -113,7 +128,8 @@ export function resultsMarkdown(r: Results): string {
     `# Space Opera benchmark results`,
     `## Machine\n\n${machineSection(r)}`,
     `## Machine limits\n\n${limitsSection(r)}`,
-    `## Meta vs etcd\n\n${comparisonSection(r)}`,
+    `## Compared with etcd\n\n${comparisonSection(r)}`,
+    `## Bulk load, listing, large objects, repair\n\n${transfersSection(r)}`,
     `## Every point\n\n${pointsSection(r)}`,
     `## Peak memory per process\n\n${processesSection(r)}`,
     `## Not measured\n\n${pendingSection(r)}`,

@@ -1,5 +1,5 @@
 // The shape of results.json, gathered from the context at the end of a run.
-import type { BenchOptions, Headline, PointResult, Timing } from './context.js';
+import type { BenchOptions, Headline, PointResult, Timing, TransferResult } from './context.js';
 import type { LimitResult } from './limits.js';
 import type { LoadAverage, MachineInfo } from './machine.js';
 import type { ProcessPeak } from './proc-stats.js';
@@ -18,12 +18,14 @@ export interface Results {
   loadAverage: { start: LoadAverage; end: LoadAverage };
   limits: LimitResult[];
   points: PointResult[];
+  /** One-shot measurements: bulk load, listings, large objects, repair. */
+  transfers: TransferResult[];
   processes: ProcessPeak[];
   headlines: Record<string, Headline | null>;
   pending: { name: string; title: string; reason: string }[];
   failures: { name: string; error: string }[];
   notes: string[];
-  /** With --profile: each member's .cpuprofile; for the leader also its hottest functions. */
+  /** With --profile: each process's .cpuprofile; for the busiest of each role also its hottest functions. */
   profiles: { process: string; file: string; busyMs?: number; hottest?: HotFunction[] }[];
   summaryLine: string;
 }

@@ -1,5 +1,5 @@
 // The run's last line. Each slot reads one headline; a headline that was not measured
-// (workload pending, reference unavailable, errors) prints n/a in place of its number.
+// (workload pending, reference unavailable, errors) prints `<name> n/a`, without a unit.
 import type { Headline } from './context.js';
 
 interface Slot {
@@ -20,7 +20,7 @@ const SLOTS: readonly Slot[] = [
 export function summaryLine(headlines: ReadonlyMap<string, Headline>): string {
   const parts = SLOTS.map((s) => {
     const h = headlines.get(s.key);
-    return s.render(h && Number.isFinite(h.value) ? (h.value * s.scale).toFixed(s.digits) : 'n/a');
+    return h && Number.isFinite(h.value) ? s.render((h.value * s.scale).toFixed(s.digits)) : `${s.key} n/a`;
   });
   return `bench: ${parts.join(', ')}`;
 }
