@@ -134,3 +134,19 @@ t.test('new connections made during a partition are held too', async (t) => {
   proxy.heal();
   await until('late bytes', () => server.received().includes('late'));
 });
+
+t.test('jitter reorders across connections, never within one', async (t) => {
+  const { proxy, server, client } = await setup(t);
+  const second = await dial(proxy.port);
+  t.teardown(() => second.socket.destroy());
+  await until('the second upstream connection', () => server.sockets.length === 2);
+  // The first chunk draws a long delay, every later one none.
+  let draws = 0;
+  proxy.jitter(400, () => (draws++ === 0 ? 0.9 : 0));
+  client.socket.write('a1');
+  await sleep(50);
+  client.socket.write('a2');
+  second.socket.write('b1');
+  await until('all three', () => server.received().length === 6);
+  t.equal(server.received(), 'b1a1a2', 'b1 overtook a1; a2 stayed behind a1');
+});

@@ -50,6 +50,14 @@ t.test('crashes hit a minority or everything; flaps cut for less than an electio
   t.same(new Set(flaps.map((f) => f.target)), new Set(['meta-leader', 'primary']), 'both flap targets drawn');
 });
 
+t.test('reordering jitters one primary or every node, for a bounded time', async (t) => {
+  const steps = nemesisSchedule({ seed: SEED, kinds: ['reorder'], durationMs: 300_000 });
+  const faults = steps.flatMap((s) => (s.fault.kind === 'reorder' ? [s.fault] : []));
+  t.equal(faults.length, steps.length, 'only reorder faults');
+  t.same(new Set(faults.map((f) => f.target)), new Set(['primary', 'nodes']), 'both targets drawn');
+  t.ok(faults.every((f) => f.jitterMs >= 50 && f.jitterMs <= 1000), 'jitter within 50–1000 ms');
+});
+
 t.test('the classic kinds draw the same schedule whatever other kinds exist', async (t) => {
   // Seeds reported before crash and flap existed must replay the same faults.
   const steps = nemesisSchedule({ seed: 7, kinds: ['kill', 'pause', 'partition'], durationMs: 30_000 });

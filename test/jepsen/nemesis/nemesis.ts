@@ -89,6 +89,20 @@ export class Nemesis {
   private async apply(f: Fault): Promise<Heal | null> {
     const c = this.cluster;
     if (f.kind === 'crash') return this.crash(f);
+    if (f.kind === 'reorder') {
+      const primary = f.target === 'primary' ? await this.processTarget('primary') : null;
+      const ids = f.target === 'nodes' ? [...NODE_IDS] : primary === null ? [] : [primary];
+      if (ids.length === 0) {
+        this.log('skip', f, [], 'no target');
+        return null;
+      }
+      this.log('start', f, ids);
+      for (const id of ids) c.links.nodeLink(id).jitter(f.jitterMs, this.rand);
+      return () => {
+        for (const id of ids) c.links.nodeLink(id).heal();
+        this.log('heal', f, ids);
+      };
+    }
     if (f.kind === 'flap') {
       const proxies = await this.partitionProxies(f.target === 'meta-leader' ? 'isolate-meta-leader' : 'isolate-primary');
       if (proxies === null) {

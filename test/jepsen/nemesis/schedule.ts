@@ -4,8 +4,8 @@
 import { prng, randomInt } from '../../helpers/prng.js';
 import { NODE_LEASE_MS } from '../cluster/cluster.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder'];
 /** What a run uses unless told otherwise: the kinds whose seeds have been replayed since the start. */
 export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
 
@@ -14,6 +14,9 @@ export type CrashGroup = 'minority' | 'all';
 const CRASH_GROUPS: readonly CrashGroup[] = ['minority', 'all'];
 export type FlapTarget = 'meta-leader' | 'primary';
 const FLAP_TARGETS: readonly FlapTarget[] = ['meta-leader', 'primary'];
+/** primary: the inbound link of a partition's primary; nodes: every node's inbound link. */
+export type ReorderTarget = 'primary' | 'nodes';
+const REORDER_TARGETS: readonly ReorderTarget[] = ['primary', 'nodes'];
 
 export type ProcessTarget = 'meta-leader' | 'meta-follower' | 'primary' | 'replica' | 'gateway' | 'sentinel';
 const PROCESS_TARGETS: readonly ProcessTarget[] = ['meta-leader', 'meta-follower', 'primary', 'replica', 'gateway', 'sentinel'];
@@ -42,7 +45,9 @@ export type Fault =
   | { readonly kind: 'partition'; readonly shape: PartitionShape; readonly delayMs: number }
   | { readonly kind: 'crash'; readonly group: CrashGroup }
   /** The target is cut off for cutMs, reachable for openMs, again and again while the fault holds. */
-  | { readonly kind: 'flap'; readonly target: FlapTarget; readonly cutMs: number; readonly openMs: number };
+  | { readonly kind: 'flap'; readonly target: FlapTarget; readonly cutMs: number; readonly openMs: number }
+  /** Each chunk delayed by a random 0..jitterMs: requests on different connections overtake each other. */
+  | { readonly kind: 'reorder'; readonly target: ReorderTarget; readonly jitterMs: number };
 
 export interface Step {
   /** ms after the start of the run */
@@ -89,6 +94,9 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
     } else if (kind === 'flap') {
       fault = { kind, target: pick(FLAP_TARGETS), cutMs: randomInt(rand, ...FLAP_CUT_MS), openMs: randomInt(rand, ...FLAP_OPEN_MS) };
       holdMs = randomInt(rand, ...PARTITION_MS);
+    } else if (kind === 'reorder') {
+      fault = { kind, target: pick(REORDER_TARGETS), jitterMs: randomInt(rand, 50, 1000) };
+      holdMs = randomInt(rand, ...PARTITION_MS);
     } else {
       fault = { kind, target: pick(PROCESS_TARGETS) };
       holdMs = randomInt(rand, ...(kind === 'pause' ? PAUSE_MS : KILL_DOWN_MS));
@@ -108,6 +116,8 @@ export function describeFault(f: Fault): string {
       return `crash ${f.group}`;
     case 'flap':
       return `flap ${f.target} cut ${f.cutMs}ms open ${f.openMs}ms`;
+    case 'reorder':
+      return `reorder ${f.target} jitter ${f.jitterMs}ms`;
     default:
       return `${f.kind} ${f.target}`;
   }

@@ -10,6 +10,13 @@ export type Direction = 'forward' | 'backward';
 export interface LinkFault {
   readonly block: ReadonlySet<Direction>;
   readonly delayMs: number;
+  /**
+   * Extra delay drawn per chunk from [0, jitterMs). Order within a connection is kept (TCP
+   * never reorders its own bytes), so what it reorders is requests on different
+   * connections: a later one may arrive first.
+   */
+  readonly jitterMs?: number;
+  readonly rand?: () => number;
 }
 
 export const NO_FAULT: LinkFault = { block: new Set(), delayMs: 0 };
@@ -46,12 +53,13 @@ class Flow {
     while (this.held.length > 0) {
       const chunk = this.held.shift()!;
       this.heldBytes -= chunk?.length ?? 0;
-      if (f.delayMs <= 0 && this.inFlight === 0) {
+      const jitter = f.jitterMs && f.jitterMs > 0 ? Math.floor((f.rand ?? Math.random)() * f.jitterMs) : 0;
+      if (f.delayMs + jitter <= 0 && this.inFlight === 0) {
         this.deliver(chunk);
         continue;
       }
       // Later chunks never overtake earlier ones.
-      const due = Math.max(Date.now() + f.delayMs, this.lastDue);
+      const due = Math.max(Date.now() + f.delayMs + jitter, this.lastDue);
       this.lastDue = due;
       this.inFlight++;
       setTimeout(() => {
@@ -107,11 +115,16 @@ export class FaultProxy {
 
   /** Holds bytes in the given directions until heal. */
   block(dirs: readonly Direction[] = ['forward', 'backward']): void {
-    this.set({ block: new Set([...this.current.block, ...dirs]), delayMs: this.current.delayMs });
+    this.set({ ...this.current, block: new Set([...this.current.block, ...dirs]) });
   }
 
   delay(ms: number): void {
-    this.set({ block: this.current.block, delayMs: Math.max(0, ms) });
+    this.set({ ...this.current, delayMs: Math.max(0, ms) });
+  }
+
+  /** Delays each chunk by a random 0..maxMs, keeping each connection's order (see LinkFault). */
+  jitter(maxMs: number, rand: () => number = Math.random): void {
+    this.set({ ...this.current, jitterMs: Math.max(0, maxMs), rand });
   }
 
   /** No fault: held bytes are delivered. */
