@@ -209,7 +209,8 @@ export class BenchContext {
     if (this.closed) return;
     this.closed = true;
     for (const p of this.procs.alive()) this.rss.final(p.pid);
-    await this.procs.stopAll();
+    // Storage nodes drain on SIGTERM; with --profile they must exit on their own to write a profile.
+    await this.procs.stopAll(this.opts.profile ? 30_000 : 5000);
     this.rss.stop();
     if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
   }

@@ -101,15 +101,9 @@ export async function startOperaCluster(
     const { state } = await meta.state();
     return nodes.every((n) => state.nodes[n.id]?.state === 'up') ? true : undefined;
   }, 60_000);
-  // Measuring starts once every partition has a primary and R replicas in sync: before
+  // Measuring starts once every partition has a primary and R in-sync replicas: before
   // that, writes wait for placement and the first points would measure the start-up.
-  await waitFor('every partition placed, with a primary and R in-sync replicas', async () => {
-    died();
-    const res = await fetch(`${gateway}/v1/cluster`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(2000) });
-    if (!res.ok) return undefined;
-    const p = ((await res.json()) as { partitions: { total: number; underReplicated: number; withoutPrimary: number } }).partitions;
-    return p.total === PARTITIONS && p.underReplicated === 0 && p.withoutPrimary === 0 ? true : undefined;
-  }, 120_000);
+  await settled({ gateway, token }, 120_000, died);
   await meta.command({ type: 'settings', repairGraceMs: REPAIR_GRACE_MS });
   const sentinelPort = ports[7]!;
   start('sentinel', 'sentinel', [
@@ -118,4 +112,18 @@ export async function startOperaCluster(
   ]);
   await waitFor('the sentinel', () => ok(`http://127.0.0.1:${sentinelPort}/healthz`), 60_000);
   return { gateway, token, meta, metaUrls, nodes, procs: all };
+}
+
+/**
+ * Waits until every partition has a primary and R in-sync replicas (the gateway's
+ * /v1/cluster), so that a workload does not measure the aftermath of the previous one.
+ */
+export async function settled(c: Pick<OperaCluster, 'gateway' | 'token'>, timeoutMs: number, died: () => void = () => {}): Promise<void> {
+  await waitFor('every partition with a primary and R in-sync replicas', async () => {
+    died();
+    const res = await fetch(`${c.gateway}/v1/cluster`, { headers: { authorization: `Bearer ${c.token}` }, signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return undefined;
+    const p = ((await res.json()) as { partitions: { total: number; underReplicated: number; withoutPrimary: number } }).partitions;
+    return p.total === PARTITIONS && p.underReplicated === 0 && p.withoutPrimary === 0 ? true : undefined;
+  }, timeoutMs);
 }

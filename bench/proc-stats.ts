@@ -51,6 +51,8 @@ export interface TrackedProcess {
 export interface ProcessPeak extends TrackedProcess {
   peakRssMiB: number;
   hwmMiB: number;
+  /** User + system CPU seconds, as last read while it ran. */
+  cpuS: number;
 }
 
 /** Samples VmRSS of every tracked process (and the harness) every intervalMs; keeps peaks. */
@@ -65,7 +67,7 @@ export class RssSampler {
   }
 
   track(p: TrackedProcess): void {
-    this.peaks.set(p.pid, { ...p, peakRssMiB: 0, hwmMiB: 0 });
+    this.peaks.set(p.pid, { ...p, peakRssMiB: 0, hwmMiB: 0, cpuS: 0 });
     this.sample();
   }
 
@@ -75,6 +77,7 @@ export class RssSampler {
       if (!m) continue;
       p.peakRssMiB = Math.max(p.peakRssMiB, m.rssKiB / 1024);
       p.hwmMiB = Math.max(p.hwmMiB, m.hwmKiB / 1024);
+      p.cpuS = Math.max(p.cpuS, processTicks(p.pid) / CLOCK_TICKS_PER_S);
     }
   }
 
@@ -85,6 +88,7 @@ export class RssSampler {
     if (p && m) {
       p.peakRssMiB = Math.max(p.peakRssMiB, m.rssKiB / 1024);
       p.hwmMiB = Math.max(p.hwmMiB, m.hwmKiB / 1024);
+      p.cpuS = Math.max(p.cpuS, processTicks(pid) / CLOCK_TICKS_PER_S);
     }
   }
 

@@ -101,8 +101,8 @@ export function transfersSection(r: Results): string {
 }
 
 export function processesSection(r: Results): string {
-  return table(['process', 'pid', 'peak RSS (sampled VmRSS)', 'VmHWM'],
-    r.processes.map((p) => [p.name, String(p.pid), `${p.peakRssMiB.toFixed(0)} MiB`, `${p.hwmMiB.toFixed(0)} MiB`]));
+  return table(['process', 'pid', 'peak RSS (sampled VmRSS)', 'VmHWM', 'CPU s (whole run)'],
+    r.processes.map((p) => [p.name, String(p.pid), `${p.peakRssMiB.toFixed(0)} MiB`, `${p.hwmMiB.toFixed(0)} MiB`, (p.cpuS ?? 0).toFixed(1)]));
 }
 
 export function pendingSection(r: Results): string {
@@ -131,7 +131,7 @@ export function resultsMarkdown(r: Results): string {
     `## Compared with etcd\n\n${comparisonSection(r)}`,
     `## Bulk load, listing, large objects, repair\n\n${transfersSection(r)}`,
     `## Every point\n\n${pointsSection(r)}`,
-    `## Peak memory per process\n\n${processesSection(r)}`,
+    `## Peak memory and CPU time per process\n\n${processesSection(r)}`,
     `## Not measured\n\n${pendingSection(r)}`,
     ...(profiles ? [`## CPU profiles\n\n${profiles}`] : []),
     `## Summary\n\n\`\`\`text\n${r.summaryLine}\n\`\`\``,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchContext } from './context.js';
 import { projectRoot } from './meta-cluster.js';
+import { settledCluster } from './opera-client.js';
 import { starSet, type StarSet } from './stars.js';
 
 export interface ImportOutcome {
@@ -30,7 +31,7 @@ export function importStars(ctx: BenchContext): Promise<ImportOutcome> {
 }
 
 async function run(ctx: BenchContext): Promise<ImportOutcome> {
-  const cluster = await ctx.opera();
+  const cluster = await settledCluster(ctx);
   const set = await starSet(ctx);
   ctx.log(`opera import of ${set.records} star records`);
   const flags = ctx.profileDir ? ['--cpu-prof', '--cpu-prof-dir', ctx.profileDir] : [];

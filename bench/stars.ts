@@ -11,7 +11,7 @@ import type { BenchContext } from './context.js';
 import { projectRoot } from './meta-cluster.js';
 
 export const STARS_FILE = resolve(projectRoot, '..', 'shared', 'data', 'hipparcos-stars.ndjson.gz');
-export const QUICK_RECORDS = 20_000;
+export const QUICK_RECORDS = 5000;
 
 export interface StarSet {
   /** The file given to `opera import` (the catalogue, or a slice of it in the scratch space). */

@@ -5,7 +5,7 @@ import { importStars } from '../star-import.js';
 
 export const bulkImportBenchmark: Benchmark = {
   name: 'bulk-import',
-  title: '`opera import` of hipparcos-stars.ndjson.gz (118,216 records; the first 20,000 in --quick), records/s',
+  title: '`opera import` of hipparcos-stars.ndjson.gz (118,216 records; the first 5,000 in --quick), records/s',
   async run(ctx) {
     const r = await importStars(ctx);
     const ok = r.stored + r.skipped;

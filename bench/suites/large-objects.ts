@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { BenchContext } from '../context.js';
 import { REPLICATION } from '../opera-cluster.js';
-import { directClient } from '../opera-client.js';
+import { directClient, settledCluster } from '../opera-client.js';
 import { RssWindow } from '../proc-stats.js';
 import type { Benchmark } from '../registry.js';
 
@@ -48,7 +48,7 @@ export const largeObjectsBenchmark: Benchmark = {
   name: 'large-put',
   title: 'Large-object put and get (1 GiB; 128 MiB in --quick), MB/s as % of the machine limit, and peak RSS of every process',
   async run(ctx) {
-    const cluster = await ctx.opera();
+    const cluster = await settledCluster(ctx);
     const client = await directClient(cluster);
     const bytes = ctx.opts.quick ? 128 * 2 ** 20 : 2 ** 30;
     const boundMs = ctx.opts.quick ? 180_000 : 600_000;

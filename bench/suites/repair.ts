@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { REPAIR_BANDWIDTH_BYTES_PER_S, REPAIR_GRACE_MS } from '../opera-cluster.js';
-import { directClient } from '../opera-client.js';
+import { directClient, settledCluster } from '../opera-client.js';
 import type { Benchmark } from '../registry.js';
 import { plans, repairMetrics, type PlanProgress } from '../repair-watch.js';
 
@@ -22,7 +22,7 @@ export const repairBenchmark: Benchmark = {
   name: 'repair',
   title: 'Re-replication after kill -9 of a node holding the large object (≥ 1 GiB; 128 MiB in --quick): MB/s and seconds until every partition is back to R',
   async run(ctx) {
-    const cluster = await ctx.opera();
+    const cluster = await settledCluster(ctx);
     const client = await directClient(cluster);
     if (!ctx.largeObject) {
       const bytes = ctx.opts.quick ? 128 * 2 ** 20 : 2 ** 30;

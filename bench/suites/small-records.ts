@@ -4,7 +4,7 @@
 // Interleaved per concurrency; the headline is the ratio at the highest concurrency.
 import { randomBytes } from 'node:crypto';
 import type { BenchContext } from '../context.js';
-import { dataPlanePids, directClient } from '../opera-client.js';
+import { dataPlanePids, directClient, settledCluster } from '../opera-client.js';
 import type { Benchmark } from '../registry.js';
 import { etcdPut, etcdRange } from '../workloads.js';
 
@@ -26,7 +26,7 @@ export const smallPutBenchmark: Benchmark = {
   name: 'small-put',
   title: '1 KiB encrypted puts, R = 3, through the client library in direct mode, vs etcd put of 1 KiB (ratio at concurrency 64)',
   async run(ctx) {
-    const cluster = await ctx.opera();
+    const cluster = await settledCluster(ctx);
     const client = await directClient(cluster);
     const etcd = await ctx.etcd();
     const value = randomBytes(VALUE_BYTES);
@@ -53,7 +53,7 @@ export const smallGetBenchmark: Benchmark = {
   name: 'small-get',
   title: '1 KiB linearizable gets through the client library in direct mode vs etcd linearizable range of 1 KiB (ratio at concurrency 64)',
   async run(ctx) {
-    const cluster = await ctx.opera();
+    const cluster = await settledCluster(ctx);
     const client = await directClient(cluster);
     const etcd = await ctx.etcd();
     const value = randomBytes(VALUE_BYTES);
