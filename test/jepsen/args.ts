@@ -1,11 +1,12 @@
 // The command line of `npm run jepsen`.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { META_SIZES, type MetaSize } from './cluster/cluster.js';
 import { DEFAULT_FAULT_KINDS, FAULT_KINDS, type FaultKind } from './nemesis/schedule.js';
 import { TEETH, type Tooth } from './teeth.js';
 import { WORKLOADS, type JepsenOptions, type WorkloadName } from './run.js';
 
-export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set] [--nemesis kill,pause,partition,crash,flap|all|none] [--teeth lose-ack,phantom-write] [--out DIR] [--keep-data]';
+export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set] [--nemesis kill,pause,partition,crash,flap,reorder,bridge|all|none] [--meta 3|5] [--teeth lose-ack,phantom-write] [--out DIR] [--keep-data]';
 
 /** "90", "90s", "2m", "1500ms": a plain number is seconds. */
 export function parseTime(text: string): number {
@@ -30,6 +31,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Je
   let workloads: WorkloadName[] = [...WORKLOADS];
   let nemesis: FaultKind[] = [...DEFAULT_FAULT_KINDS];
   let teeth: Tooth[] = [];
+  let metaSize: MetaSize = 3;
   let out: string | null = null;
   let keepData = false;
   for (let i = 0; i < argv.length; i++) {
@@ -47,7 +49,11 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Je
     } else if (flag === '--time') timeMs = parseTime(value);
     else if (flag === '--workload') workloads = list(value, WORKLOADS, 'workload');
     else if (flag === '--nemesis') nemesis = list(value, FAULT_KINDS, 'nemesis');
-    else if (flag === '--teeth') teeth = list(value, TEETH, 'tooth');
+    else if (flag === '--meta') {
+      const n = Number(value);
+      if (!META_SIZES.includes(n as MetaSize)) throw new Error(`--meta must be one of ${META_SIZES.join(', ')}`);
+      metaSize = n as MetaSize;
+    } else if (flag === '--teeth') teeth = list(value, TEETH, 'tooth');
     else if (flag === '--out') out = value;
     else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
@@ -55,5 +61,5 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Je
   if (teeth.includes('lose-ack') && !workloads.includes('set')) throw new Error('--teeth lose-ack needs the set workload');
   if (teeth.includes('phantom-write') && !workloads.includes('register')) throw new Error('--teeth phantom-write needs the register workload');
   const s = seed ?? randomSeed();
-  return { seed: s, timeMs, workloads, nemesis, teeth, out: out ?? join(tmpdir(), `opera-jepsen-${s}-${Date.now().toString(36)}`), keepData };
+  return { seed: s, timeMs, workloads, nemesis, teeth, metaSize, out: out ?? join(tmpdir(), `opera-jepsen-${s}-${Date.now().toString(36)}`), keepData };
 }

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkHistory, checkSet, HistoryRecorder, monotonicClock, multiRegisterModel } from './checker/index.js';
 import type { KeyedRegisterInput, RegisterOutput, SetInput, SetOutput } from './checker/index.js';
-import { startJepsenCluster, type JepsenCluster } from './cluster/cluster.js';
+import { startJepsenCluster, type JepsenCluster, type MetaSize } from './cluster/cluster.js';
 import { Nemesis } from './nemesis/nemesis.js';
 import { describeFault, nemesisSchedule, type FaultKind } from './nemesis/schedule.js';
 import { writeJson, writeJsonLines } from './results.js';
@@ -27,6 +27,8 @@ export interface JepsenOptions {
   readonly keepData?: boolean;
   /** Deliberate breakage the checks must catch (test-only; the run must end INVALID). */
   readonly teeth?: readonly Tooth[];
+  /** Meta members (default 3). */
+  readonly metaSize?: MetaSize;
   readonly log?: (line: string) => void;
 }
 
@@ -55,9 +57,9 @@ const FINAL_READ_MS = 60_000;
 export async function runJepsen(opts: JepsenOptions): Promise<JepsenReport> {
   const log = opts.log ?? (() => {});
   const schedule = nemesisSchedule({ seed: opts.seed, kinds: opts.nemesis, durationMs: opts.timeMs });
-  await writeJson(opts.out, 'schedule.json', { seed: opts.seed, timeMs: opts.timeMs, workloads: opts.workloads, nemesis: opts.nemesis, teeth: opts.teeth ?? [], steps: schedule.map((s) => ({ ...s, describe: describeFault(s.fault) })) });
+  await writeJson(opts.out, 'schedule.json', { seed: opts.seed, timeMs: opts.timeMs, workloads: opts.workloads, nemesis: opts.nemesis, teeth: opts.teeth ?? [], metaSize: opts.metaSize ?? 3, steps: schedule.map((s) => ({ ...s, describe: describeFault(s.fault) })) });
   log(`starting the cluster in ${join(opts.out, 'cluster')}`);
-  const cluster = await startJepsenCluster(join(opts.out, 'cluster'));
+  const cluster = await startJepsenCluster(join(opts.out, 'cluster'), opts.metaSize ?? 3);
   try {
     return await runOn(cluster, opts, schedule, log);
   } finally {

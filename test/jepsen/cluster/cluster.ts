@@ -1,4 +1,4 @@
-// A real cluster for the Jepsen tests: 3 meta members, a gateway, 3 storage nodes and a
+// A real cluster for the Jepsen tests: 3 (or 5) meta members, a gateway, 3 storage nodes and a
 // sentinel, each its own `opera` process (the same commands `opera dev` runs, through
 // its Supervisor), with the meta Raft links and the nodes behind fault-injecting
 // proxies. The nemesis kills, restarts, pauses and partitions these processes.
@@ -13,7 +13,13 @@ import type { MetaState } from '../../../src/meta/types.js';
 import { Supervisor, type DevProcess, type DevRole } from '../../../src/dev/supervisor.js';
 import { Links } from './links.js';
 
-export const META_IDS = ['m1', 'm2', 'm3'] as const;
+/** How many meta members: m1…m3 by default, m1…m5 with `--meta 5`. */
+export type MetaSize = 3 | 5;
+export const META_SIZES: readonly MetaSize[] = [3, 5];
+
+function metaIds(size: MetaSize): string[] {
+  return Array.from({ length: size }, (_, i) => `m${i + 1}`);
+}
 export const NODE_IDS = ['n1', 'n2', 'n3'] as const;
 /** A node's read lease; pauses longer than this (and than meta's election timeout) test stale leaders. */
 export const NODE_LEASE_MS = 2400;
@@ -34,6 +40,8 @@ export interface JepsenCluster {
   readonly gateway: string;
   readonly clientToken: string;
   readonly links: Links;
+  /** The meta members, m1…m3 or m1…m5. */
+  readonly metaIds: readonly string[];
   readonly processes: ReadonlyMap<string, ClusterProcess>;
   readonly meta: MetaClient;
   /** Exits nobody asked for (a crash is a finding even when the checks pass). */
@@ -76,16 +84,17 @@ async function ports(n: number): Promise<number[]> {
   return [...out];
 }
 
-export async function startJepsenCluster(dir: string): Promise<JepsenCluster> {
+export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3): Promise<JepsenCluster> {
+  const members = metaIds(metaSize);
   const logDir = join(dir, 'logs');
   await mkdir(logDir, { recursive: true });
-  const [gatewayPort, sentinelPort, ...rest] = await ports(2 + META_IDS.length * 2 + NODE_IDS.length);
-  const metaPorts = new Map(META_IDS.map((id, i) => [id, { api: rest[2 * i]!, raft: rest[2 * i + 1]! }]));
-  const nodePorts = new Map(NODE_IDS.map((id, i) => [id, rest[META_IDS.length * 2 + i]!]));
+  const [gatewayPort, sentinelPort, ...rest] = await ports(2 + members.length * 2 + NODE_IDS.length);
+  const metaPorts = new Map(members.map((id, i) => [id, { api: rest[2 * i]!, raft: rest[2 * i + 1]! }]));
+  const nodePorts = new Map(NODE_IDS.map((id, i) => [id, rest[members.length * 2 + i]!]));
   const metaDir = join(dir, 'meta');
   await bootstrapCluster({
     dir: metaDir,
-    members: META_IDS.map((id) => ({ id, api: `127.0.0.1:${metaPorts.get(id)!.api}`, raft: `127.0.0.1:${metaPorts.get(id)!.raft}` })),
+    members: members.map((id) => ({ id, api: `127.0.0.1:${metaPorts.get(id)!.api}`, raft: `127.0.0.1:${metaPorts.get(id)!.raft}` })),
     partitions: PARTITIONS,
     replication: NODE_IDS.length,
   });
@@ -93,7 +102,7 @@ export async function startJepsenCluster(dir: string): Promise<JepsenCluster> {
   const secrets = await loadClusterSecrets(join(metaDir, 'secrets.json'));
   const now = Math.floor(Date.now() / 1000);
   const clientToken = mintToken(secrets.authority, { role: 'client', sub: 'jepsen', iat: now - 5, exp: now + 86_400 });
-  const meta = new MetaClient({ endpoints: META_IDS.map((id) => `http://127.0.0.1:${metaPorts.get(id)!.api}`), token: adminToken, deadlineMs: 3000 });
+  const meta = new MetaClient({ endpoints: members.map((id) => `http://127.0.0.1:${metaPorts.get(id)!.api}`), token: adminToken, deadlineMs: 3000 });
 
   const links = new Links();
   const sup = new Supervisor(logDir, { ...process.env, OPERA_LOG_LEVEL: process.env['OPERA_LOG_LEVEL'] ?? 'info' });
@@ -122,11 +131,11 @@ export async function startJepsenCluster(dir: string): Promise<JepsenCluster> {
   };
 
   try {
-    for (const from of META_IDS) {
-      for (const to of META_IDS) if (from !== to) await links.addMeta(from, to, metaPorts.get(to)!.raft);
+    for (const from of members) {
+      for (const to of members) if (from !== to) await links.addMeta(from, to, metaPorts.get(to)!.raft);
     }
-    for (const id of META_IDS) {
-      const peerRaft = META_IDS.filter((p) => p !== id).map((p) => `${p}=${links.metaLink(id, p).address}`).join(',');
+    for (const id of members) {
+      const peerRaft = members.filter((p) => p !== id).map((p) => `${p}=${links.metaLink(id, p).address}`).join(',');
       add('meta', id, `http://127.0.0.1:${metaPorts.get(id)!.api}`, ['meta', 'start', '--dir', join(metaDir, id), '--no-fsync', '--peer-raft', peerRaft]);
     }
     await waitUntil('a meta leader', async () => (await meta.status()).leader !== null, 30_000);
@@ -171,11 +180,12 @@ export async function startJepsenCluster(dir: string): Promise<JepsenCluster> {
     gateway: `http://127.0.0.1:${gatewayPort}`,
     clientToken,
     links,
+    metaIds: members,
     processes,
     meta,
     unexpectedExits,
     async metaLeader() {
-      for (const id of META_IDS) {
+      for (const id of members) {
         const rec = need(id);
         if (rec.proc === null || rec.paused) continue;
         const s = await meta.statusOf(rec.url, 1000);

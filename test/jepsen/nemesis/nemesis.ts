@@ -2,7 +2,7 @@
 // meta now, which node is a primary now), applies the fault, heals it after its hold,
 // and logs both with the history's clock. Everything is healed at the end, whatever
 // happened.
-import { META_IDS, NODE_IDS, type JepsenCluster } from '../cluster/cluster.js';
+import { NODE_IDS, type JepsenCluster } from '../cluster/cluster.js';
 import { prng } from '../../helpers/prng.js';
 import type { Direction, FaultProxy } from '../net/proxy.js';
 import { describeFault, type CrashGroup, type Fault, type PartitionShape, type ProcessTarget, type Step } from './schedule.js';
@@ -17,6 +17,8 @@ export interface NemesisEvent {
 }
 
 type Heal = () => Promise<void> | void;
+
+const CRASH_RECOVERY_MS = 60_000;
 
 export class Nemesis {
   readonly events: NemesisEvent[] = [];
@@ -73,7 +75,7 @@ export class Nemesis {
         return c.metaLeader();
       case 'meta-follower': {
         const leader = await c.metaLeader();
-        return this.pick(META_IDS.filter((id) => id !== leader)) ?? null;
+        return this.pick(this.cluster.metaIds.filter((id) => id !== leader)) ?? null;
       }
       case 'primary':
       case 'replica': {
@@ -89,6 +91,17 @@ export class Nemesis {
   private async apply(f: Fault): Promise<Heal | null> {
     const c = this.cluster;
     if (f.kind === 'crash') return this.crash(f);
+    if (f.kind === 'bridge') {
+      const { bridge, halves } = this.bridgeHalves();
+      const cut = halves[0].flatMap((a) => halves[1].flatMap((b) => [c.links.metaLink(a, b), c.links.metaLink(b, a)]));
+      const targets = [halves[0].join('+'), bridge, halves[1].join('+')];
+      this.log('start', f, targets);
+      for (const p of cut) p.block();
+      return () => {
+        for (const p of cut) p.heal();
+        this.log('heal', f, targets);
+      };
+    }
     if (f.kind === 'reorder') {
       const primary = f.target === 'primary' ? await this.processTarget('primary') : null;
       const ids = f.target === 'nodes' ? [...NODE_IDS] : primary === null ? [] : [primary];
@@ -153,6 +166,18 @@ export class Nemesis {
     };
   }
 
+  /** A random bridge member, and the others shuffled into two halves of equal size. */
+  private bridgeHalves(): { bridge: string; halves: [string[], string[]] } {
+    const rest = [...this.cluster.metaIds];
+    const bridge = rest.splice(Math.floor(this.rand() * rest.length), 1)[0]!;
+    for (let i = rest.length - 1; i > 0; i--) {
+      const j = Math.floor(this.rand() * (i + 1));
+      [rest[i], rest[j]] = [rest[j]!, rest[i]!];
+    }
+    const half = Math.floor(rest.length / 2);
+    return { bridge, halves: [rest.slice(0, half), rest.slice(half)] };
+  }
+
   /** kill -9 of several processes at the same instant; the heal restarts them together. */
   private async crash(f: Fault & { kind: 'crash' }): Promise<Heal | null> {
     const c = this.cluster;
@@ -160,16 +185,23 @@ export class Nemesis {
     const group: CrashGroup = f.group;
     const ids = group === 'all'
       ? live([...c.processes.keys()])
-      : [this.pick(live(META_IDS)), this.pick(live(NODE_IDS))].filter((id): id is string => id !== undefined);
+      : [this.pick(live(c.metaIds)), this.pick(live(NODE_IDS))].filter((id): id is string => id !== undefined);
     if (ids.length === 0) {
       this.log('skip', f, [], 'no live target');
       return null;
     }
     this.log('start', f, ids);
     await Promise.all(ids.map((id) => c.kill(id)));
-    return () => {
+    return async () => {
       for (const id of ids) c.start(id);
-      this.log('heal', f, ids, 'restarted');
+      // Booting many processes at once can take long on a loaded machine; the next fault
+      // should hit a cluster that serves again, or crashes only ever hit booting processes.
+      const started = this.clock();
+      const note = await c.waitHealthy(CRASH_RECOVERY_MS, 'serving').then(
+        () => `restarted; serving after ${Math.round(this.clock() - started)} ms`,
+        () => `restarted; not serving within ${CRASH_RECOVERY_MS} ms`,
+      );
+      this.log('heal', f, ids, note);
     };
   }
 
@@ -185,16 +217,16 @@ export class Nemesis {
       case 'meta-leader-mute':
       case 'meta-leader-deaf': {
         const leader = await this.cluster.metaLeader();
-        const who = shape === 'isolate-meta-follower' ? this.pick(META_IDS.filter((id) => id !== leader)) : leader ?? undefined;
+        const who = shape === 'isolate-meta-follower' ? this.pick(this.cluster.metaIds.filter((id) => id !== leader)) : leader ?? undefined;
         if (who === undefined) return null;
-        const others = META_IDS.filter((id) => id !== who);
+        const others = this.cluster.metaIds.filter((id) => id !== who);
         // A Raft link carries one member's messages to another: blocking "who->x" mutes who, "x->who" deafens it.
         const out = shape === 'meta-leader-deaf' ? [] : others.map((x) => links.metaLink(who, x));
         const inn = shape === 'meta-leader-mute' ? [] : others.map((x) => links.metaLink(x, who));
         return { targets: [who], links: [...out, ...inn].map((proxy) => ({ proxy, block: both })) };
       }
       case 'meta-delay':
-        return { targets: META_IDS.slice(), links: [...links.meta.values()].map((proxy) => ({ proxy, block: both })) };
+        return { targets: this.cluster.metaIds.slice(), links: [...links.meta.values()].map((proxy) => ({ proxy, block: both })) };
       case 'isolate-primary':
       case 'node-delay': {
         const id = await this.processTarget('primary');

@@ -4,8 +4,8 @@
 import { prng, randomInt } from '../../helpers/prng.js';
 import { NODE_LEASE_MS } from '../cluster/cluster.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder' | 'bridge';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder', 'bridge'];
 /** What a run uses unless told otherwise: the kinds whose seeds have been replayed since the start. */
 export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
 
@@ -47,7 +47,12 @@ export type Fault =
   /** The target is cut off for cutMs, reachable for openMs, again and again while the fault holds. */
   | { readonly kind: 'flap'; readonly target: FlapTarget; readonly cutMs: number; readonly openMs: number }
   /** Each chunk delayed by a random 0..jitterMs: requests on different connections overtake each other. */
-  | { readonly kind: 'reorder'; readonly target: ReorderTarget; readonly jitterMs: number };
+  | { readonly kind: 'reorder'; readonly target: ReorderTarget; readonly jitterMs: number }
+  /**
+   * Meta split in two halves that cannot hear each other, joined by one member that hears
+   * both (with 5 members each half plus the bridge is a majority; with 3, a chain x–b–y).
+   */
+  | { readonly kind: 'bridge' };
 
 export interface Step {
   /** ms after the start of the run */
@@ -94,6 +99,9 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
     } else if (kind === 'flap') {
       fault = { kind, target: pick(FLAP_TARGETS), cutMs: randomInt(rand, ...FLAP_CUT_MS), openMs: randomInt(rand, ...FLAP_OPEN_MS) };
       holdMs = randomInt(rand, ...PARTITION_MS);
+    } else if (kind === 'bridge') {
+      fault = { kind };
+      holdMs = randomInt(rand, ...PARTITION_MS);
     } else if (kind === 'reorder') {
       fault = { kind, target: pick(REORDER_TARGETS), jitterMs: randomInt(rand, 50, 1000) };
       holdMs = randomInt(rand, ...PARTITION_MS);
@@ -118,6 +126,8 @@ export function describeFault(f: Fault): string {
       return `flap ${f.target} cut ${f.cutMs}ms open ${f.openMs}ms`;
     case 'reorder':
       return `reorder ${f.target} jitter ${f.jitterMs}ms`;
+    case 'bridge':
+      return 'bridge';
     default:
       return `${f.kind} ${f.target}`;
   }
