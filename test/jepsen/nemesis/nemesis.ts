@@ -23,6 +23,7 @@ const CRASH_RECOVERY_MS = 60_000;
 export class Nemesis {
   readonly events: NemesisEvent[] = [];
   private readonly rand: () => number;
+  private stopped: () => boolean = () => false;
 
   constructor(private readonly cluster: JepsenCluster, private readonly clock: () => number, seed: number) {
     // Runtime choices (which follower, which partition) have their own stream, so the
@@ -32,6 +33,7 @@ export class Nemesis {
 
   /** Runs the steps in time (ms after `startedAt` on the clock), stops early when `stopped()` says so, always heals. */
   async run(steps: readonly Step[], startedAt: number, stopped: () => boolean): Promise<void> {
+    this.stopped = stopped;
     try {
       for (const step of steps) {
         if (!(await this.sleepUntil(startedAt + step.at, stopped))) break;
@@ -166,6 +168,14 @@ export class Nemesis {
     };
   }
 
+  /** Waits for a serving cluster until `deadline` or the end of the run, whichever comes first. */
+  private async waitServing(deadline: number): Promise<boolean> {
+    for (let i = 0; i < 1000 && this.clock() < deadline && !this.stopped(); i++) {
+      if (await this.cluster.waitHealthy(1000, 'serving').then(() => true, () => false)) return true;
+    }
+    return false;
+  }
+
   /** A random bridge member, and the others shuffled into two halves of equal size. */
   private bridgeHalves(): { bridge: string; halves: [string[], string[]] } {
     const rest = [...this.cluster.metaIds];
@@ -197,11 +207,9 @@ export class Nemesis {
       // Booting many processes at once can take long on a loaded machine; the next fault
       // should hit a cluster that serves again, or crashes only ever hit booting processes.
       const started = this.clock();
-      const note = await c.waitHealthy(CRASH_RECOVERY_MS, 'serving').then(
-        () => `restarted; serving after ${Math.round(this.clock() - started)} ms`,
-        () => `restarted; not serving within ${CRASH_RECOVERY_MS} ms`,
-      );
-      this.log('heal', f, ids, note);
+      const serving = await this.waitServing(started + CRASH_RECOVERY_MS);
+      const waited = Math.round(this.clock() - started);
+      this.log('heal', f, ids, serving ? `restarted; serving after ${waited} ms` : `restarted; not serving after ${waited} ms`);
     };
   }
 
