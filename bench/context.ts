@@ -209,7 +209,11 @@ export class BenchContext {
     if (this.closed) return;
     this.closed = true;
     for (const p of this.procs.alive()) this.rss.final(p.pid);
-    // Storage nodes drain on SIGTERM; with --profile they must exit on their own to write a profile.
+    if (this.opts.profile) {
+      // Storage nodes drain on SIGTERM (up to 30 s to leave, 30 s for requests) and need meta
+      // meanwhile: they go first, and must exit on their own to write a profile.
+      await this.procs.stop(this.procs.alive().filter((p) => p.role === 'node'), 70_000);
+    }
     await this.procs.stopAll(this.opts.profile ? 30_000 : 5000);
     this.rss.stop();
     if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
