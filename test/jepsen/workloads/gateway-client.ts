@@ -19,7 +19,8 @@ export function objectUrl(g: GatewayTarget, key: string): string {
   return `${g.url}/v1/objects/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 
-type Answer = { status: number; text: string; etag: string | null } | { error: string };
+/** refused: the connection was never established, so nothing was sent and nothing can have happened. */
+type Answer = { status: number; text: string; etag: string | null } | { error: string; refused: boolean };
 
 async function call(g: GatewayTarget, url: string, init: RequestInit & { headers?: Record<string, string> }): Promise<Answer> {
   try {
@@ -28,7 +29,8 @@ async function call(g: GatewayTarget, url: string, init: RequestInit & { headers
     return { status: res.status, text, etag: res.headers.get('etag') };
   } catch (err) {
     const e = err as Error;
-    return { error: e.name === 'TimeoutError' ? `timeout after ${g.timeoutMs} ms` : `${e.name}: ${(e.cause as Error | undefined)?.message ?? e.message}` };
+    const cause = e.cause as (Error & { code?: string }) | undefined;
+    return { error: e.name === 'TimeoutError' ? `timeout after ${g.timeoutMs} ms` : `${e.name}: ${cause?.message ?? e.message}`, refused: cause?.code === 'ECONNREFUSED' };
   }
 }
 
@@ -48,7 +50,7 @@ export interface ReadResult {
 
 export async function readObject(g: GatewayTarget, key: string): Promise<Outcome<ReadResult>> {
   const r = await call(g, objectUrl(g, key), { method: 'GET' });
-  if ('error' in r) return { kind: 'unknown', error: r.error };
+  if ('error' in r) return { kind: r.refused ? 'fail' : 'unknown', error: r.error };
   if (r.status === 404) return { kind: 'ok', value: { value: null, version: null } };
   if (r.status === 200) return { kind: 'ok', value: { value: r.text, version: Number((r.etag ?? '').replace(/"/g, '')) } };
   // A read changes nothing: a failed one is simply a failure.
@@ -63,7 +65,7 @@ export async function writeObject(g: GatewayTarget, key: string, value: string, 
   if (cond && 'ifMatch' in cond) headers['if-match'] = `"${cond.ifMatch}"`;
   if (cond && 'ifNoneMatch' in cond) headers['if-none-match'] = '*';
   const r = await call(g, objectUrl(g, key), { method: 'PUT', body: value, headers });
-  if ('error' in r) return { kind: 'unknown', error: r.error };
+  if ('error' in r) return { kind: r.refused ? 'fail' : 'unknown', error: r.error };
   if (r.status === 201 || r.status === 200) return { kind: 'ok', value: true };
   if (r.status === 412 && cond !== null) return { kind: 'ok', value: false };
   if (DEFINITE_REFUSALS.has(r.status)) return { kind: 'fail', error: errorOf(r.status, r.text) };
@@ -74,7 +76,7 @@ export async function writeObject(g: GatewayTarget, key: string, value: string, 
 /** ok(true): deleted; ok(false): there was nothing to delete (404). */
 export async function deleteObject(g: GatewayTarget, key: string): Promise<Outcome<boolean>> {
   const r = await call(g, objectUrl(g, key), { method: 'DELETE' });
-  if ('error' in r) return { kind: 'unknown', error: r.error };
+  if ('error' in r) return { kind: r.refused ? 'fail' : 'unknown', error: r.error };
   if (r.status === 204) return { kind: 'ok', value: true };
   if (r.status === 404) return { kind: 'ok', value: false };
   if (DEFINITE_REFUSALS.has(r.status)) return { kind: 'fail', error: errorOf(r.status, r.text) };
