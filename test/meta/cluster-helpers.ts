@@ -68,7 +68,7 @@ export async function startMetaCluster(
           if (s?.role === 'leader') return id;
         }
         return undefined;
-      }, 30_000);
+      }, 60_000); // three fresh processes on a loaded 2-core machine may take long to start
     },
   };
   for (const id of ids) cluster.start(id);
