@@ -64,3 +64,10 @@ t.test('the classic kinds draw the same schedule whatever other kinds exist', as
   t.same(steps.map((s) => s.fault.kind === 'partition' ? s.fault.shape : `${s.fault.kind} ${'target' in s.fault ? s.fault.target : ''}`),
     ['pause meta-follower', 'kill replica', 'kill sentinel', 'isolate-meta-leader', 'kill primary']);
 });
+
+t.test('bridges hold for a bounded time and heal before the end', async (t) => {
+  const steps = nemesisSchedule({ seed: SEED, kinds: ['bridge'], durationMs: 60_000 });
+  t.ok(steps.length > 0 && steps.every((s) => s.fault.kind === 'bridge'), `${steps.length} bridges`);
+  const last = steps[steps.length - 1]!;
+  t.ok(last.at + last.holdMs <= 60_000, 'the last bridge heals before the end');
+});
