@@ -19,6 +19,8 @@ export interface NemesisEvent {
 type Heal = () => Promise<void> | void;
 
 const CRASH_RECOVERY_MS = 60_000;
+/** The low end of the schedule's gap between faults. */
+const MIN_QUIET_MS = 1000;
 
 export class Nemesis {
   readonly events: NemesisEvent[] = [];
@@ -34,9 +36,10 @@ export class Nemesis {
   /** Runs the steps in time (ms after `startedAt` on the clock), stops early when `stopped()` says so, always heals. */
   async run(steps: readonly Step[], startedAt: number, stopped: () => boolean): Promise<void> {
     this.stopped = stopped;
+    let quietUntil = 0;
     try {
       for (const step of steps) {
-        if (!(await this.sleepUntil(startedAt + step.at, stopped))) break;
+        if (!(await this.sleepUntil(Math.max(startedAt + step.at, quietUntil), stopped))) break;
         const heal = await this.apply(step.fault).catch((err: Error) => {
           this.log('skip', step.fault, [], `could not apply: ${err.message}`);
           return null;
@@ -44,6 +47,9 @@ export class Nemesis {
         if (heal === null) continue;
         await this.sleepUntil(this.clock() + step.holdMs, stopped);
         await heal();
+        // A heal that overran the schedule (waiting for a crashed cluster) still leaves
+        // the workloads a moment of service before the next fault.
+        quietUntil = this.clock() + MIN_QUIET_MS;
       }
     } finally {
       this.cluster.healAll();
