@@ -6,16 +6,11 @@
 // a partition's read lease at the same time.
 import t from 'tap';
 import { preferredPrimary } from '../../src/node/replication/handover-core.js';
-import { startCluster, get, put, type TestCluster, type TestNode } from './cluster.js';
+import { startCluster } from './cluster.js';
+import { checkNothingLost, counterKeys, startCounterLoad } from './counter-load.js';
 import { prng, seedFor } from './store/helpers.js';
 
 const PARTITIONS = 12;
-
-interface KeyState {
-  readonly key: string;
-  acked: number;
-  attempted: number;
-}
 
 interface LeaseSample {
   readonly node: string;
@@ -23,15 +18,6 @@ interface LeaseSample {
   readonly sentAt: number;
   readonly answeredAt: number;
   readonly remainingMs: number;
-}
-
-async function primaryOf(c: TestCluster, key: string): Promise<{ node: TestNode; partition: number; epoch: number } | null> {
-  const map = await c.map();
-  const partition = c.partitionOf(key);
-  const record = map.partitions[partition]!;
-  if (record.primary === null) return null;
-  const node = c.nodes.find((n) => n.id === record.primary);
-  return node === undefined || node.proc === null ? null : { node, partition, epoch: record.epoch };
 }
 
 t.test('primaries spread after the nodes join, and a SIGTERM hands them over', async (t) => {
@@ -59,53 +45,11 @@ t.test('primaries spread after the nodes join, and a SIGTERM hands them over', a
   await t.test('SIGTERM of a primary during writes', async (t) => {
     const token = c.token('client');
     const admin = c.token('admin');
-    const keys: KeyState[] = Array.from({ length: 12 }, (_, i) => ({ key: `drain/${2000 + i}`, acked: 0, attempted: 0 }));
+    const keys = counterKeys('drain', 12);
     let stop = false;
-    let staleReads = 0;
     const overlaps: string[] = [];
     /** `partition:from` of every handover record seen in meta's map. */
     const handoversSeen = new Set<string>();
-    const failures = new Map<string, number>();
-
-    const writer = async (k: KeyState): Promise<void> => {
-      let next = 1;
-      while (!stop) {
-        const target = await primaryOf(c, k.key).catch(() => null);
-        if (target === null) {
-          await new Promise((r) => setTimeout(r, 50));
-          continue;
-        }
-        k.attempted = Math.max(k.attempted, next);
-        const res = await put(target.node, token, target.partition, k.key, `${k.key}:${next}`, { 'x-opera-epoch': String(target.epoch) }).catch(() => null);
-        if (res !== null && res.status === 201) {
-          k.acked = next;
-          next++;
-        } else {
-          const code = res === null ? 'network' : `${res.status} ${((await res.json().catch(() => ({}))) as { error?: { code?: string } }).error?.code ?? ''}`;
-          failures.set(code, (failures.get(code) ?? 0) + 1);
-          await new Promise((r) => setTimeout(r, 20 + rand() * 50));
-        }
-      }
-    };
-
-    const reader = async (): Promise<void> => {
-      while (!stop) {
-        const k = keys[Math.floor(rand() * keys.length)]!;
-        const floor = k.acked;
-        const target = await primaryOf(c, k.key).catch(() => null);
-        if (target === null) continue;
-        const res = await get(target.node, token, target.partition, k.key).catch(() => null);
-        if (res === null || res.status !== 200) {
-          await new Promise((r) => setTimeout(r, 30));
-          continue;
-        }
-        const n = Number((await res.text()).split(':').pop());
-        if (n < floor) {
-          staleReads++;
-          t.fail(`stale read of ${k.key}: ${n} after ${floor} was acknowledged`);
-        }
-      }
-    };
 
     // Every node's view of its leases, sampled together. Two leases of one partition overlap
     // for certain when one node still held its lease after another node answered with its own.
@@ -137,9 +81,10 @@ t.test('primaries spread after the nodes join, and a SIGTERM hands them over', a
       }
     };
 
-    const running = [...keys.map(writer), reader(), reader(), leaseWatch()];
+    const load = startCounterLoad(t, c, keys, token, rand);
+    const watching = leaseWatch();
     // Writes flowing on every key (bounded: the machine may be slow).
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !keys.every((k) => k.acked >= 2);) await new Promise((r) => setTimeout(r, 100));
+    await load.until(() => 2, 30_000);
     const map = await c.map();
     const led = new Map<string, number>();
     for (const k of keys) {
@@ -162,36 +107,18 @@ t.test('primaries spread after the nodes join, and a SIGTERM hands them over', a
     const after = await c.map();
     t.ok(after.partitions.every((p) => p.primary !== victimId && !p.replicas.includes(victimId)), `${victimId} left every in-sync set before it exited`);
 
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && !keys.every((k, i) => k.acked >= ackedBefore[i]! + 5)) await new Promise((r) => setTimeout(r, 100));
+    const resumed = await load.until((i) => ackedBefore[i]! + 5, 30_000);
     const resumedIn = Date.now() - termAt;
     stop = true;
-    await Promise.all(running);
-    t.ok(keys.every((k, i) => k.acked >= ackedBefore[i]! + 5), `writes resumed on the new primaries (${resumedIn} ms after the SIGTERM)`);
-    t.comment(`seed ${seed}; refused writes: ${JSON.stringify([...failures])}`);
-    t.equal(staleReads, 0, 'no stale read');
+    await Promise.all([load.stop(), watching]);
+    t.ok(resumed, `writes resumed on the new primaries (${resumedIn} ms after the SIGTERM)`);
+    t.comment(`seed ${seed}; refused writes: ${JSON.stringify([...load.failures])}`);
+    t.equal(load.staleReads(), 0, 'no stale read');
     const ledBefore = map.partitions.flatMap((p, i) => (p.primary === victimId ? [i] : []));
     t.same(ledBefore.filter((p) => !handoversSeen.has(`${p}:${victimId}`)), [], `meta recorded a handover from ${victimId} for each partition it led (${ledBefore.join(', ')})`);
     t.same(overlaps.slice(0, 5), [], 'never two read leases of one partition at once');
 
-    const final = await c.map();
-    for (const k of keys) {
-      const target = await primaryOf(c, k.key);
-      t.ok(target !== null, `${k.key} has a primary`);
-      const res = await get(target!.node, token, target!.partition, k.key);
-      t.equal(res.status, 200);
-      const n = Number((await res.text()).split(':').pop());
-      t.ok(n >= k.acked && n <= k.attempted, `${k.key}: ${n} is between acknowledged ${k.acked} and attempted ${k.attempted}`);
-      const version = res.headers.get('etag');
-      for (const id of final.partitions[target!.partition]!.replicas) {
-        let seen: string | null = null;
-        for (let i = 0; i < 50 && seen !== version; i++) {
-          if (i > 0) await new Promise((r) => setTimeout(r, 100));
-          seen = (await get(c.node(id), token, target!.partition, k.key, '?consistency=any')).headers.get('etag');
-        }
-        t.equal(seen, version, `${id} holds the same version of ${k.key}`);
-      }
-    }
+    await checkNothingLost(t, c, keys, token);
     if (!t.passing()) t.comment([proc, ...c.nodes.flatMap((n) => n.proc ?? [])].map((p) => `--- ${p.name}\n${p.output().slice(-20000)}`).join("\n"));
   });
 });
