@@ -84,8 +84,17 @@ export class MetaLink {
     return this.client().watch(after, timeoutMs);
   }
 
-  status(): Promise<MemberStatus> {
-    return this.client().status();
+  /**
+   * The leader's status where it can be had: only the leader knows each member's health
+   * and match index; any member's answer is the fallback.
+   */
+  async status(): Promise<MemberStatus> {
+    const client = this.client();
+    const any = await client.status();
+    if (any.role === 'leader' || any.leader === null) return any;
+    const url = any.members.find((m) => m.id === any.leader)?.url;
+    if (url === null || url === undefined) return any;
+    return (await client.statusOf(url)) ?? any;
   }
 
   close(): void {

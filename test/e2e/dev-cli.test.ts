@@ -11,7 +11,7 @@ import t from 'tap';
 import { BatchingKeyService } from '../../src/client/batching-keys.js';
 import { ObjectClient } from '../../src/client/objects.js';
 import { RemoteKeyService } from '../../src/client/remote-keys.js';
-import { projectRoot, runOpera, spawnOpera } from '../helpers/processes.js';
+import { eventually, projectRoot, runOpera, spawnOpera } from '../helpers/processes.js';
 
 const DATA = resolve(projectRoot, '../shared/data/exoplanet-systems.ndjson.gz');
 
@@ -43,6 +43,13 @@ t.test('opera dev, then put/get/stat/ls/rm and an import read back in full', asy
   ).sort(), 'every role runs as its own process');
 
   const opera = (args: string[]) => runOpera(args, env, 60_000);
+  // opera status reports the leader's view: every meta member's health is known.
+  const status = await eventually('every meta member healthy in opera status', async () => {
+    const out = await opera(['status', '--json']);
+    const view = JSON.parse(out.stdout) as { meta: { leader: string | null; members: { id: string; healthy: boolean | null }[] } };
+    return view.meta.leader !== null && view.meta.members.length === 3 && view.meta.members.every((m) => m.healthy === true) ? view : undefined;
+  }, 30_000, 500);
+  t.ok(status.meta.leader, `opera status: leader ${status.meta.leader}, members ${status.meta.members.map((m) => m.id).join(', ')} healthy`);
   const record = join(home, 'earth.json');
   await writeFile(record, JSON.stringify({ name: 'Earth', kind: 'planet', moons: ['Moon'] }));
   let r = await opera(['put', 'Sol/Sun/Earth', record]);
