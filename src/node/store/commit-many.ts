@@ -7,12 +7,11 @@
 import { createHash } from 'node:crypto';
 import { validateKey } from '../../common/keys.js';
 import type { BatchOp } from './batch-writer.js';
-import { assertWritable, checkPrecondition, nextState, readStored } from './commit.js';
+import { assertWritable, checkPrecondition, nextState, readStored, writeWithState } from './commit.js';
 import type { StoreContext } from './context.js';
-import { durable } from './durability.js';
 import { PreconditionFailedError, StaleEpochError, StoreArgumentError } from './errors.js';
-import { chunkKey, logKey, objectKey, partitionPrefix, stateKey, TAG_LOG } from './layout.js';
-import { encodeLogEntry, encodeObject, encodeState, type StoredObject } from './records.js';
+import { chunkKey, logKey, objectKey } from './layout.js';
+import { encodeLogEntry, encodeObject, type StoredObject } from './records.js';
 import { checkPutMeta } from './options.js';
 import type { ObjectMeta } from './types.js';
 
@@ -88,17 +87,7 @@ export async function commitMany(ctx: StoreContext, partition: number, items: re
       results.push({ ok: true, meta });
     }
     if (written.size === 0) return { results, lastSeq: null };
-    ops.push({ type: 'put', key: stateKey(partition), value: encodeState(next) });
-    try {
-      await ctx.db.batch(ops, durable(ctx.sync));
-    } catch (err) {
-      ctx.states.forget(partition);
-      throw err;
-    }
-    ctx.states.remember(partition, next);
-    if (next.logFloor > state.logFloor) {
-      await ctx.db.clear({ gte: partitionPrefix(TAG_LOG, partition), lte: logKey(partition, next.logFloor) });
-    }
+    await writeWithState(ctx, partition, state, next, ops, ctx.sync);
     return { results, lastSeq: next.lastSeq };
   });
 }

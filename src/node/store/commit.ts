@@ -63,18 +63,7 @@ export async function commitWrite(
     }
     ops.push({ type: 'put', key: logKey(partition, seq), value: encodeLogEntry({ op: body.kind, key, createdAt: body.createdAt }) });
     const next = nextState(state, seq, previous, stored, ctx.opLogRetention);
-    ops.push({ type: 'put', key: stateKey(partition), value: encodeState(next) });
-    try {
-      await ctx.db.batch(ops, durable(ctx.sync && options.sync !== false));
-    } catch (err) {
-      ctx.states.forget(partition);
-      throw err;
-    }
-    ctx.states.remember(partition, next);
-    // The floor moved in the same batch; entries at or below it are now dead weight.
-    if (next.logFloor > state.logFloor) {
-      await ctx.db.clear({ gte: partitionPrefix(TAG_LOG, partition), lte: logKey(partition, next.logFloor) });
-    }
+    await writeWithState(ctx, partition, state, next, ops, ctx.sync && options.sync !== false);
     return { meta: stored.meta, previous };
   });
 }
@@ -118,4 +107,25 @@ export function nextState(state: PartitionState, seq: number, previous: StoredOb
   const slack = Math.max(1, Math.floor(retention / 8));
   const logFloor = seq - state.logFloor > retention + slack ? seq - retention : state.logFloor;
   return { ...state, lastSeq: seq, logFloor, objects, bytes, tombstones };
+}
+
+/**
+ * Writes `ops` and the partition's new state in one batch (the cached state is forgotten
+ * if the batch fails, so the next reader takes it from disk), then trims the op log below
+ * the new floor: entries at or below it are dead weight once the batch moved it.
+ */
+export async function writeWithState(
+  ctx: StoreContext, partition: number, before: PartitionState, next: PartitionState, ops: BatchOp[], sync: boolean,
+): Promise<void> {
+  ops.push({ type: 'put', key: stateKey(partition), value: encodeState(next) });
+  try {
+    await ctx.db.batch(ops, durable(sync));
+  } catch (err) {
+    ctx.states.forget(partition);
+    throw err;
+  }
+  ctx.states.remember(partition, next);
+  if (next.logFloor > before.logFloor) {
+    await ctx.db.clear({ gte: partitionPrefix(TAG_LOG, partition), lte: logKey(partition, next.logFloor) });
+  }
 }
