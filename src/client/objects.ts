@@ -146,13 +146,12 @@ export class ObjectClient {
     validatePrefix(prefix);
     const limit = Math.min(Math.max(opts.limit ?? 1000, 1), 10_000);
     const map = await this.map.current();
-    const pages = await Promise.all(map.partitions.map(async (p) => {
-      const route = await this.map.partition(p.partition);
+    const pages = await Promise.all(map.partitions.map((p) => this.retrying(() => this.map.partition(p.partition), async (route) => {
       const node = needPrimary(route);
       const qs = new URLSearchParams({ prefix, limit: String(limit), ...(opts.after ? { after: opts.after } : {}) });
       const res = await send('GET', `${node.url}/v1/partitions/${p.partition}/objects?${qs}`, this.readHeaders(route));
       return (await json<{ items: { key: string; version: number; size: number; contentType: string; digest: string }[] }>(res)).items;
-    }));
+    })));
     const all = pages.flat().sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
     const items = all.slice(0, limit).map((o) => ({ key: o.key, version: o.version, size: plaintextLength(o.size), contentType: o.contentType, digest: o.digest }));
     return { items, next: all.length > limit || items.length === limit ? items[items.length - 1]?.key ?? null : null };
@@ -164,10 +163,15 @@ export class ObjectClient {
 
   /** Runs `fn` with the key's route; a stale epoch or a dead primary refreshes the map and retries. */
   private async withRoute<T>(key: string, fn: (route: KeyRoute) => Promise<T>): Promise<T> {
+    return this.retrying(() => this.map.route(key), fn);
+  }
+
+  /** Runs `fn` with a fresh route each time; a stale epoch, a dead primary or any 503 refreshes the map and retries, a 401 renews the credential once. */
+  private async retrying<T>(routeOf: () => Promise<KeyRoute>, fn: (route: KeyRoute) => Promise<T>): Promise<T> {
     let lastError: unknown;
     let renewed = false;
     for (let attempt = 0; attempt < 8; attempt++) {
-      const route = await this.map.route(key);
+      const route = await routeOf();
       const sent = this.access.token;
       try {
         return await fn(route);
