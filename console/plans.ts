@@ -5,7 +5,8 @@ import { bytes, clock, duration } from './format.js';
 import type { ConsoleView, Plan } from './types.js';
 
 const REASONS: Record<Plan['reason'], string> = {
-  'node-down': 'a node went down', 'node-join': 'a node joined', 'node-remove': 'a node was removed', rebalance: 'operator rebalance',
+  'node-down': 'a node went down', 'node-join': 'a node joined', 'node-remove': 'a node was removed',
+  'node-up': 'a node came back to partitions left below R', rebalance: 'operator rebalance',
 };
 
 function progressBar(fraction: number): HTMLElement {

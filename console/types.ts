@@ -51,7 +51,7 @@ export interface PlanMove {
 
 export interface Plan {
   readonly id: string;
-  readonly reason: 'node-down' | 'node-join' | 'node-remove' | 'rebalance';
+  readonly reason: 'node-down' | 'node-join' | 'node-remove' | 'node-up' | 'rebalance';
   readonly node: string | null;
   readonly state: 'active' | 'done' | 'cancelled';
   readonly created: number;
