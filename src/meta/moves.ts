@@ -4,7 +4,7 @@
 import type { Command, MoveRef } from './commands.js';
 import type { MetaState, Move, Plan } from './types.js';
 import { invariant, reject } from './errors.js';
-import { assignEmpty, chooseTarget, completeMove, failMove, rebalancePlan, startPlan, type MoveSpec } from './plans.js';
+import { assignEmpty, chooseTarget, completeMove, failMove, rebalancePlan, retryPlan, startPlan, type MoveSpec } from './plans.js';
 import type { HandlerResult } from './nodes.js';
 import { canReceive, holders, isLive, isUnfinished, nodeOf, partitionAt, settingsOf } from './view.js';
 
@@ -26,9 +26,13 @@ export function moveDone(state: MetaState, cmd: Of<'move-done'>, now: number): H
   return { planId: plan.id };
 }
 
+/** A failed copy is tried again this much later, when its partition is still below R. */
+export const MOVE_RETRY_DELAY_MS = 10_000;
+
 export function moveFailed(state: MetaState, cmd: Of<'move-failed'>, now: number): HandlerResult {
   const { plan, move } = openMove(state, cmd, now, false);
   failMove(state, plan, move);
+  retryPlan(state, plan, move, now, now + MOVE_RETRY_DELAY_MS);
   return { planId: plan.id };
 }
 

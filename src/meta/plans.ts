@@ -150,6 +150,25 @@ export function restorePlan(state: MetaState, nodeId: string, now: number): stri
   return startPlan(state, 'node-up', nodeId, now, now, specs);
 }
 
+/**
+ * After a move failed, its partition is planned again when it is left below R with
+ * nothing arriving: the same reason and node, placement's choice of target (often the
+ * same node), copying not before `notBefore` so that a failure that persists costs a
+ * bounded amount of work.
+ */
+export function retryPlan(state: MetaState, plan: Plan, move: Move, now: number, notBefore: number): string | null {
+  const { replication } = settingsOf(state);
+  const record = state.partitions[move.partition] as PartitionRecord;
+  if (!record.replicas.some((id) => isLive(state, id))) return null;
+  const live = holders(state, move.partition).filter((id) => isLive(state, id));
+  if (live.length >= replication) return null;
+  const target = chooseTarget(state, move.partition, new Set());
+  if (target === null) return null;
+  const source = move.source !== null && record.replicas.includes(move.source) && !unfinishedMoves(state, move.partition).some((m) => m.move.source === move.source)
+    ? move.source : null;
+  return startPlan(state, plan.reason, plan.node, now, notBefore, [{ partition: move.partition, source, target }]);
+}
+
 /** Moves everything placement wants moved, among the nodes that can receive. */
 export function rebalancePlan(state: MetaState, now: number): string | null {
   const { replication } = settingsOf(state);

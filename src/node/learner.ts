@@ -83,6 +83,9 @@ export class LearnerTasks {
         ctx.metrics.copies.inc({ result: 'retry' });
         ctx.log.warn({ partition, attempt, err: lastError }, 'partition copy failed');
         await sleep(Math.min(10_000, 500 * 2 ** attempt), signal);
+        // The usual cause is a new epoch (a replica joined or left meanwhile): copy again
+        // under the map as it is now, not as this node last heard it.
+        await ctx.map.refresh().catch(() => undefined);
       }
     }
     if (signal.aborted) return;

@@ -283,3 +283,28 @@ t.test('a node that comes back restores partitions left below R with nowhere els
   t.equal(again.planId, undefined);
   t.equal(d.ok({ type: 'node-state', nodeId: 'n1', state: 'up' }, 31_000).planId, undefined, 'nothing below R: no plan');
 });
+
+t.test('a failed repair move is planned again after a delay while its partition is below R', async (t) => {
+  const d = new Driver().init(8, 3).cluster(['n1', 'n2', 'n3', 'n4']);
+  const down = d.ok({ type: 'node-state', nodeId: 'n1', state: 'down' }, 10_000);
+  const plan = lastPlanById(d, down.planId!);
+  const m = plan.moves[0]!;
+  d.now = plan.notBefore;
+  const before = d.state.plans.length;
+  d.ok({ type: 'move-failed', planId: plan.id, partition: m.partition, target: m.target, reason: 'copy failed five times' }, 20_000);
+  t.equal(d.state.plans.length, before + 1, 'one retry plan');
+  const retry = d.state.plans[d.state.plans.length - 1]!;
+  t.match(retry, { reason: 'node-down', node: 'n1', state: 'active', created: 20_000, notBefore: 30_000 });
+  t.same(retry.moves.map((x) => [x.partition, x.source]), [[m.partition, 'n1']], 'the same partition, still replacing n1');
+  t.ok(d.state.partitions[m.partition]!.learners.includes(retry.moves[0]!.target), 'its target is a learner again');
+  t.match(d.run({ type: 'move-progress', planId: retry.id, partition: m.partition, target: retry.moves[0]!.target, bytesDone: 1, bytesTotal: 2 }, { expectReject: true, at: 25_000 }), { code: 'too-early' });
+
+  // A move of a partition that is whole again (a rebalance swap) is not retried.
+  const join = d.join('n5');
+  if (join.planId !== undefined) {
+    const swap = lastPlanById(d, join.planId).moves[0]!;
+    const count = d.state.plans.length;
+    d.ok({ type: 'move-failed', planId: join.planId, partition: swap.partition, target: swap.target });
+    t.equal(d.state.plans.length, count, 'no retry for a partition that has R replicas');
+  }
+});
