@@ -10,6 +10,7 @@ import type { MetaState } from '../meta/state.js';
 import type { ClusterSettings, NodeRecord, PartitionRecord } from '../meta/types.js';
 import type { MetaLink } from './meta-link.js';
 import type { GatewayMetrics } from './metrics.js';
+import { WakeableSleep } from '../common/wakeable-sleep.js';
 
 export interface PartitionMap {
   readonly version: number;
@@ -65,7 +66,7 @@ export class MapCache {
   #inflight: Promise<MetaState> | null = null;
   #stopped = false;
   #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  readonly #pause = new WakeableSleep();
   readonly #listeners: StateListener[] = [];
   readonly #now: () => number;
   readonly watchTimeoutMs: number;
@@ -150,7 +151,7 @@ export class MapCache {
   /** Stops the loop; waits for the poll in flight at most `graceMs`. */
   async stop(graceMs = 2000): Promise<void> {
     this.#stopped = true;
-    this.#wake?.();
+    this.#pause.wake();
     if (this.#loop) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.#loop, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
@@ -186,19 +187,8 @@ export class MapCache {
         failures += 1;
         this.opts.metrics.metaErrors.inc({ op: 'watch' });
         this.opts.log.warn({ err: (err as Error).message, failures }, 'meta watch failed; retrying');
-        await this.#sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures, 5)));
+        await this.#pause.sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures, 5)));
       }
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
   }
 }

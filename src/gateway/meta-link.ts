@@ -90,11 +90,11 @@ export class MetaLink {
    */
   async status(): Promise<MemberStatus> {
     const client = this.client();
-    const any = await client.status();
-    if (any.role === 'leader' || any.leader === null) return any;
-    const url = any.members.find((m) => m.id === any.leader)?.url;
-    if (url === null || url === undefined) return any;
-    return (await client.statusOf(url)) ?? any;
+    const answered = await client.status();
+    if (answered.role === 'leader' || answered.leader === null) return answered;
+    const url = answered.members.find((m) => m.id === answered.leader)?.url;
+    if (url === null || url === undefined) return answered;
+    return (await client.statusOf(url)) ?? answered;
   }
 
   close(): void {

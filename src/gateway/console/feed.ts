@@ -13,6 +13,7 @@ import type { MetaLink } from '../meta-link.js';
 import { probeNode, type NodeStats } from './node-probe.js';
 import type { RequestHistory } from './request-history.js';
 import { consoleView, metaMembersView, type ConsoleView, type TelemetrySample } from './view.js';
+import { WakeableSleep } from '../../common/wakeable-sleep.js';
 
 export interface ConsoleFeedOptions {
   readonly gateway: string;
@@ -48,7 +49,7 @@ export class ConsoleFeed {
   #lastInterest = 0;
   #loop: Promise<void> | null = null;
   #stopped = false;
-  #wake: (() => void) | null = null;
+  readonly #pause = new WakeableSleep();
 
   constructor(private readonly opts: ConsoleFeedOptions) {
     this.sampleMs = Math.max(100, opts.sampleMs ?? 2000);
@@ -75,7 +76,7 @@ export class ConsoleFeed {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#wake?.();
+    this.#pause.wake();
     await this.#loop;
   }
 
@@ -100,7 +101,7 @@ export class ConsoleFeed {
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, 'console feed sample failed');
       }
-      await this.#sleep(this.sampleMs);
+      await this.#pause.sleep(this.sampleMs);
     }
   }
 
@@ -168,16 +169,5 @@ export class ConsoleFeed {
     }
     this.#planBytes = bytes;
     this.#lastSampleAt = now;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
-    });
   }
 }
