@@ -47,6 +47,8 @@ const KEYS = ['client', 'admin', 'gateway'];
 const OBJECTS = ['client', 'admin'];
 const OBJECT_PARAMS = [{ name: 'key', in: 'path', required: true, schema: { type: 'string', description: 'the object key; its / separators stay as they are' } }];
 
+const COUNTER_PARAMS = [{ name: 'name', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }];
+
 const nodeRef = obj({ id: str(), url: { type: 'string', nullable: true } }, ['id', 'url']);
 const wrapped = obj({
   kekName: str('KEK name'), kekVersion: int('KEK version, >= 1'), nonce: b64(24, 'wrap nonce'), wrappedKey: b64(48, 'wrapped data key and tag'),
@@ -213,6 +215,30 @@ export const openApiDocument = {
         + '(with the telemetry since the previous one); comments every 15 s keep the stream open', VIEW, {
         '200': { description: 'text/event-stream of `view` events whose data is a ConsoleView', content: { 'text/event-stream': { schema: str() } } },
       }),
+    },
+    '/v1/counters/{name}': {
+      post: op('Add to a cluster counter exactly once: a retry with the same clientId and seq answers the first add\'s value and adds nothing. '
+        + 'One add at a time per clientId, each with a higher seq than the last', OBJECTS, {
+        '200': ok('Added (or the recorded answer of a retry)', obj({
+          name: str(), value: int('the counter after this add'), delta: int(), clientId: str(), seq: int(),
+        }, ['name', 'value', 'delta', 'clientId', 'seq'])),
+        '409': error('stale-sequence (seq is older than the client\'s last one), sequence-reused (seq was used for another add) '
+          + 'or limit-exceeded (too many counters, or the value would pass 2^53-1)'),
+        '503': error('meta-unavailable: the outcome is unknown; retry with the same clientId and seq'),
+        ...BODY_ERRORS,
+        '400': error('invalid-counter-name, or a body field that breaks its rule'),
+      }, {
+        parameters: COUNTER_PARAMS,
+        ...body(obj({
+          clientId: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$', description: 'names the caller\'s session (within its credential)' },
+          seq: { type: 'integer', minimum: 1, description: 'this add\'s sequence number in the session; the same on every retry' },
+          delta: { type: 'integer', minimum: 1, maximum: 1000000, description: 'default 1' },
+        }, ['clientId', 'seq'])),
+      }),
+      get: op('A cluster counter\'s value, linearizable (0 if never added to)', OBJECTS, {
+        '200': ok('The value', obj({ name: str(), value: int() }, ['name', 'value'])),
+        '400': error('invalid-counter-name'),
+      }, { parameters: COUNTER_PARAMS }),
     },
     '/v1/objects': {
       get: op('Ordered, paginated listing of keys by prefix across every partition', OBJECTS, {

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { allow, type AuthOptions } from '../common/auth.js';
 import { ApiError, jsonErrors, readJson } from '../common/http-errors.js';
 import type { Role } from '../crypto/tokens.js';
+import { counterValue, isCounterName } from './counters.js';
 import { checkHostPort, checkMemberId } from './member-files.js';
 import { MetaMember, NotLeaderError, UnavailableError } from './member.js';
 import { renderStateMetrics } from './state-metrics.js';
@@ -68,6 +69,21 @@ export function metaApi(member: MetaMember, log: Logger): Koa {
       await member.readBarrier().catch(rethrow);
     }
     ctx.body = { applied: member.machine.applied, state: member.machine.state };
+  });
+
+  // One cluster counter (counters.ts): linearizable by default, like the state.
+  router.get('/v1/meta/counters/:name', allow(auth, INTERNAL), async (ctx) => {
+    const name = ctx.params['name'];
+    if (!isCounterName(name)) throw new ApiError(400, 'bad-request', 'a counter name is 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit');
+    const consistency = ctx.query['consistency'] ?? 'linearizable';
+    if (consistency !== 'linearizable' && consistency !== 'local') {
+      throw new ApiError(400, 'bad-request', 'consistency must be "linearizable" or "local"');
+    }
+    if (consistency === 'linearizable') {
+      if (!member.isLeader()) return forward(ctx, member, undefined);
+      await member.readBarrier().catch(rethrow);
+    }
+    ctx.body = { name, value: counterValue(member.machine.state.counters, name), applied: member.machine.applied };
   });
 
   router.get('/v1/meta/watch', allow(auth, INTERNAL), async (ctx) => {

@@ -94,6 +94,21 @@ export class MetaClient {
     return res.result;
   }
 
+  /**
+   * Submits a command in someone else's client session: the caller chose the client id
+   * and the sequence (the gateway, for a client's counter add) and retries with the same
+   * pair itself. Resolves with the result meta recorded for that pair.
+   */
+  async commandAs(clientId: string, seq: number, command: Command, timeoutMs?: number): Promise<ApplyResult> {
+    const res = await this.request<{ result: ApplyResult }>('POST', '/v1/meta/commands', { clientId, seq, command }, timeoutMs);
+    return res.result;
+  }
+
+  /** A cluster counter's value (0 if never added to); linearizable unless asked otherwise. */
+  async counter(name: string, consistency: 'linearizable' | 'local' = 'linearizable'): Promise<{ name: string; value: number; applied: number }> {
+    return this.request('GET', `/v1/meta/counters/${encodeURIComponent(name)}?consistency=${consistency}`);
+  }
+
   async state(consistency: 'linearizable' | 'local' = 'linearizable'): Promise<{ applied: number; state: MetaState }> {
     return this.request('GET', `/v1/meta/state?consistency=${consistency}`);
   }

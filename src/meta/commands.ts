@@ -3,6 +3,7 @@
 // deterministic 'invalid' rejection). Semantics live in state.ts and docs/meta-state.md.
 
 import { asFields, Reader } from './fields.js';
+import { readCounterAdd } from './counters.js';
 import { reject } from './errors.js';
 
 export interface MemberInfo {
@@ -65,7 +66,9 @@ export type Command =
       readonly leaseReleased?: boolean;
     }
   | { readonly type: 'revoke'; readonly credentialId: string; readonly expiresAt: number }
-  | { readonly type: 'settings'; readonly minInsync?: number; readonly repairGraceMs?: number };
+  | { readonly type: 'settings'; readonly minInsync?: number; readonly repairGraceMs?: number }
+  /** Adds delta (>= 1) to a cluster counter; the result carries the new value (counters.ts). */
+  | { readonly type: 'counter-add'; readonly name: string; readonly delta: number };
 
 export type CommandType = Command['type'];
 
@@ -160,6 +163,8 @@ export function validateCommand(input: unknown): Command {
       if (minInsync === undefined && repairGraceMs === undefined) r.fail('minInsync', 'or "repairGraceMs" must be given');
       return { type, ...opt('minInsync', minInsync), ...opt('repairGraceMs', repairGraceMs) };
     }
+    case 'counter-add':
+      return { type, ...readCounterAdd(r) };
     default:
       return reject('invalid', `command: unknown type "${type}"`);
   }

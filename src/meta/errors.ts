@@ -17,7 +17,9 @@ export type RejectCode =
   | 'move-finished'
   | 'too-early'
   | 'stale-epoch'
-  | 'conflict';
+  | 'conflict'
+  | 'limit-exceeded'
+  | 'stale-sequence';
 
 export class CommandRejected extends Error {
   readonly code: RejectCode;

@@ -5,10 +5,12 @@ import type { MetaState } from './types.js';
 import { NODE_STATES } from './types.js';
 import { invariant } from './errors.js';
 import { findNode, isUnfinished } from './view.js';
+import { checkCounterTransition, checkCounters } from './counters.js';
 
 export function checkInvariants(state: MetaState): void {
   const s = state.settings;
   invariant(Number.isSafeInteger(state.version) && state.version >= 0, 'version must be a non-negative integer');
+  checkCounters(state);
   if (s === null) {
     invariant(state.partitions.length === 0, 'an uninitialized cluster has no partitions');
     invariant(Object.keys(state.nodes).length === 0 && state.plans.length === 0, 'an uninitialized cluster has no nodes or plans');
@@ -96,6 +98,7 @@ export function checkTransition(before: MetaState, after: MetaState): void {
     invariant(!changed || next.epoch > p.epoch, `partition ${i}: in-sync set or primary changed without a new epoch`);
   });
   for (const id of Object.keys(before.nodes)) invariant(Object.hasOwn(after.nodes, id), `node ${id} disappeared`);
+  checkCounterTransition(before, after);
 }
 
 function splitKey(key: string): [number, string] {

@@ -77,7 +77,7 @@ export class MetaMachine {
       return out.result;
     });
     if (outcome.kind === 'stale') {
-      return { ok: false, code: 'invalid', message: `sequence ${cmd.seq} of client ${cmd.clientId} is older than its last command` };
+      return { ok: false, code: 'stale-sequence', message: `sequence ${cmd.seq} of client ${cmd.clientId} is older than its last command` };
     }
     return outcome.result;
   }

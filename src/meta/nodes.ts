@@ -1,6 +1,7 @@
 // Node lifecycle commands: join, heartbeat and state changes, with the plans they start.
 
 import type { Command, TargetNodeState } from './commands.js';
+import type { CounterResult } from './counters.js';
 import type { MetaState, NodeState } from './types.js';
 import { reject } from './errors.js';
 import { assignEmpty, evacuate, failMove, joinPlan, restorePlan, type PlanOutcome } from './plans.js';
@@ -11,6 +12,8 @@ type Of<T extends Command['type']> = Extract<Command, { type: T }>;
 export interface HandlerResult {
   planId?: string;
   unplaced?: number[];
+  /** counter-add: the counter, the step added and its new value. */
+  counter?: CounterResult;
 }
 
 /** Which states a node may be moved to from each state. `removed` is final. */

@@ -2,6 +2,7 @@
 // the shape of everything it reads and then the state invariants, so a damaged or
 // foreign snapshot fails loudly at restore instead of corrupting the cluster later.
 
+import { countersOfSnapshot } from './counters.js';
 import { checkInvariants } from './invariants.js';
 import type { MetaState } from './types.js';
 
@@ -71,6 +72,7 @@ function checkShape(input: unknown): MetaState {
   });
   for (const k of ['usedTokens', 'revoked']) for (const [id, t] of Object.entries(obj(s[k], k))) int(t, `${k}.${id}`);
   for (const k of ['version', 'clock', 'nextPlan']) int(s[k], k);
+  s['counters'] = countersOfSnapshot(s['counters']);
   return s as unknown as MetaState;
 }
 

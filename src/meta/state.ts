@@ -8,6 +8,7 @@
 // is returned; the input state is never mutated.
 
 import { validateCommand, type Command } from './commands.js';
+import { counterAdd, type CounterResult } from './counters.js';
 import { CommandRejected, reject, type RejectCode } from './errors.js';
 import { checkInvariants, checkTransition } from './invariants.js';
 import { dropStaleHandovers, moveDone, moveFailed, moveProgress, partitionReconfigure, planCancel, rebalance } from './moves.js';
@@ -21,7 +22,7 @@ export type { Command } from './commands.js';
 export type { MetaState } from './types.js';
 
 export type ApplyResult =
-  | { readonly ok: true; readonly version: number; readonly planId?: string; readonly unplaced?: readonly number[] }
+  | { readonly ok: true; readonly version: number; readonly planId?: string; readonly unplaced?: readonly number[]; readonly counter?: CounterResult }
   | { readonly ok: false; readonly code: RejectCode; readonly message: string };
 
 export interface ApplyOutcome {
@@ -41,7 +42,7 @@ export function initialState(): MetaState {
 }
 
 /** Commands that cannot touch the partition map skip the map bookkeeping. */
-const MAP_UNTOUCHED: ReadonlySet<Command['type']> = new Set(['meta-members', 'node-heartbeat', 'move-progress', 'revoke', 'settings']);
+const MAP_UNTOUCHED: ReadonlySet<Command['type']> = new Set(['meta-members', 'node-heartbeat', 'move-progress', 'revoke', 'settings', 'counter-add']);
 
 export function apply(state: MetaState, command: unknown, nowMs: number): ApplyOutcome {
   try {
@@ -82,6 +83,8 @@ function draftOf(s: MetaState): MetaState {
     version: s.version,
     clock: s.clock,
     nextPlan: s.nextPlan,
+    // Never changed in place: counter-add replaces the table (counters.ts).
+    counters: s.counters,
   };
 }
 
@@ -128,6 +131,8 @@ function dispatch(state: MetaState, cmd: Command, now: number): HandlerResult {
         state.revoked[cmd.credentialId] = Math.max(cmd.expiresAt, known);
       }
       return {};
+    case 'counter-add':
+      return counterAdd(state, cmd);
     case 'settings': {
       const settings = settingsOf(state);
       if (cmd.minInsync !== undefined && cmd.minInsync > settings.replication) {

@@ -100,6 +100,8 @@ export interface MetaState {
   clock: number;
   /** Sequence for plan ids. */
   nextPlan: number;
+  /** Cluster counters, name -> value (counters.ts); shared between states, replaced on change. */
+  counters: Readonly<Record<string, number>>;
 }
 
 /** How many finished plans are kept for `opera plans`. */
@@ -117,5 +119,6 @@ export function emptyState(): MetaState {
     version: 0,
     clock: 0,
     nextPlan: 1,
+    counters: {},
   };
 }

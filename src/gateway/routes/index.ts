@@ -2,6 +2,7 @@
 // added here (and its paths to openapi.ts: a test checks the two agree).
 import type { RegisterRoutes } from '../context.js';
 import { registerClusterRoutes } from './cluster.js';
+import { registerCounterRoutes } from './counters.js';
 import { registerConsoleRoutes } from './console.js';
 import { registerHealthRoutes } from './health.js';
 import { registerJoinRoutes } from './join.js';
@@ -20,5 +21,6 @@ export const routeModules: readonly RegisterRoutes[] = [
   registerRoutingRoutes,
   registerClusterRoutes,
   registerObjectRoutes,
+  registerCounterRoutes,
   registerConsoleRoutes,
 ];
