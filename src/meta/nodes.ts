@@ -35,8 +35,6 @@ export function nodeJoin(state: MetaState, cmd: Of<'node-join'>, now: number): H
   const twin = Object.values(state.nodes).find((n) => n.state !== 'removed' && n.publicKey === cmd.publicKey);
   if (twin !== undefined) reject('conflict', `node "${twin.id}" already uses this public key`);
 
-  pruneExpired(state.usedTokens, now);
-  state.usedTokens[cmd.tokenId] = cmd.tokenExpiresAt;
   state.nodes[cmd.nodeId] = {
     id: cmd.nodeId,
     url: cmd.url,
@@ -48,7 +46,10 @@ export function nodeJoin(state: MetaState, cmd: Of<'node-join'>, now: number): H
     lastHeartbeat: null,
   };
   assignEmpty(state);
-  return withPlan(joinPlan(state, cmd.nodeId, now));
+  const planned = withPlan(joinPlan(state, cmd.nodeId, now));
+  // Last: the token table is shared with the previous state (state.ts, draftOf).
+  state.usedTokens[cmd.tokenId] = cmd.tokenExpiresAt;
+  return planned;
 }
 
 export function nodeHeartbeat(state: MetaState, cmd: Of<'node-heartbeat'>, now: number): HandlerResult {

@@ -5,7 +5,9 @@
 // backwards inside the machine. A command is validated first; an invalid one, or one
 // the current state refuses, yields an error result and the unchanged state. An
 // accepted one is applied to a private copy, whose invariants are checked before it
-// is returned; the input state is never mutated.
+// is returned; the input state is never mutated, with one exception: the token tables
+// (usedTokens, revoked) are shared by successive states and changed in place, only after
+// every check of the command has passed (see draftOf).
 
 import { validateCommand, type Command } from './commands.js';
 import { counterAdd, type CounterResult } from './counters.js';
@@ -49,8 +51,12 @@ export function apply(state: MetaState, command: unknown, nowMs: number): ApplyO
     if (!Number.isSafeInteger(nowMs) || nowMs < 0) reject('invalid', `apply: time must be a non-negative integer of ms, got ${String(nowMs)}`);
     const cmd = validateCommand(command);
     const now = Math.max(state.clock, nowMs);
-    const draft = draftOf(state);
+    const draft = draftOf(state, cmd.type);
     const out = dispatch(draft, cmd, now);
+    if (Math.floor(now / TOKEN_PRUNE_EVERY_MS) !== Math.floor(state.clock / TOKEN_PRUNE_EVERY_MS)) {
+      pruneExpired(draft.revoked, now);
+      pruneExpired(draft.usedTokens, now);
+    }
     draft.clock = now;
     if (!MAP_UNTOUCHED.has(cmd.type)) {
       dropOrphanedRemoved(draft);
@@ -68,24 +74,48 @@ export function apply(state: MetaState, command: unknown, nowMs: number): ApplyO
 }
 
 /**
- * A private, mutable copy for one command. Finished plans never change again, so they
- * are shared (and frozen, so a stray write fails loudly) instead of copied.
+ * Expired tokens are dropped from the tables when the clock crosses a minute boundary,
+ * not on every command: a prune walks the whole table. An expired entry refuses nothing
+ * that its expiry does not refuse already, so keeping it a little longer is harmless.
  */
-function draftOf(s: MetaState): MetaState {
+const TOKEN_PRUNE_EVERY_MS = 60_000;
+
+/** Commands that touch neither nodes, partitions nor plans share them with the input state. */
+const MAP_FREE: ReadonlySet<Command['type']> = new Set(['meta-members', 'revoke', 'settings', 'counter-add']);
+
+/**
+ * A private, mutable copy for one command. Finished plans never change again, so they
+ * are shared (and frozen, so a stray write fails loudly) instead of copied; so are the
+ * nodes, partitions and plans for the commands that cannot touch them. The token tables
+ * are shared and changed in place: copying them made every command cost time in
+ * proportion to the live revocations, and their handlers write them last.
+ */
+function draftOf(s: MetaState, type: Command['type']): MetaState {
+  const mapFree = MAP_FREE.has(type);
   return {
     settings: s.settings === null ? null : { ...s.settings },
     members: { ...s.members },
-    nodes: Object.fromEntries(Object.entries(s.nodes).map(([id, n]) => [id, { ...n }])),
-    partitions: s.partitions.map((p) => ({ ...p, replicas: [...p.replicas], learners: [...p.learners] })),
-    plans: s.plans.map((p) => (p.state === 'active' ? { ...p, moves: p.moves.map((m) => ({ ...m })) } : freezePlan(p))),
-    usedTokens: { ...s.usedTokens },
-    revoked: { ...s.revoked },
+    nodes: mapFree ? freezeAll(s.nodes) : Object.fromEntries(Object.entries(s.nodes).map(([id, n]) => [id, { ...n }])),
+    partitions: mapFree ? freezeAll(s.partitions) : s.partitions.map((p) => ({ ...p, replicas: [...p.replicas], learners: [...p.learners] })),
+    plans: mapFree ? s.plans.map(freezePlan) : s.plans.map((p) => (p.state === 'active' ? { ...p, moves: p.moves.map((m) => ({ ...m })) } : freezePlan(p))),
+    usedTokens: s.usedTokens,
+    revoked: s.revoked,
     version: s.version,
     clock: s.clock,
     nextPlan: s.nextPlan,
     // Never changed in place: counter-add replaces the table (counters.ts).
     counters: s.counters,
   };
+}
+
+/** Freezes a shared table and its records (once: a frozen table stays frozen). */
+function freezeAll<T extends object>(table: T): T {
+  if (Object.isFrozen(table)) return table;
+  for (const record of Object.values(table) as object[]) {
+    for (const v of Object.values(record)) if (typeof v === 'object' && v !== null) Object.freeze(v);
+    Object.freeze(record);
+  }
+  return Object.freeze(table);
 }
 
 function freezePlan(plan: Plan): Plan {
@@ -124,7 +154,6 @@ function dispatch(state: MetaState, cmd: Command, now: number): HandlerResult {
       return partitionReconfigure(state, cmd, now);
     case 'revoke':
       settingsOf(state);
-      pruneExpired(state.revoked, now);
       // Revoking an expired credential changes nothing; revoking twice keeps the later expiry.
       if (cmd.expiresAt > now) {
         const known = Object.hasOwn(state.revoked, cmd.credentialId) ? (state.revoked[cmd.credentialId] as number) : 0;

@@ -124,7 +124,13 @@ t.test('revoke', async (t) => {
   d.ok({ type: 'revoke', credentialId: 'old', expiresAt: 500 });
   t.notOk(Object.hasOwn(d.state.revoked, 'old'), 'an already expired credential needs no entry');
   d.ok({ type: 'revoke', credentialId: 'cred-2', expiresAt: 99_000 }, 20_000);
-  t.same(d.state.revoked, { 'cred-2': 99_000 }, 'expired entries pruned');
+  t.same(d.state.revoked, { 'cred-1': 10_000, 'cred-2': 99_000 }, 'an expired entry stays until the clock crosses a minute');
+  d.ok({ type: 'settings', repairGraceMs: 1_000 }, 60_000);
+  t.same(d.state.revoked, { 'cred-2': 99_000 }, 'then any command prunes the expired entries');
+  const before = d.state;
+  d.ok({ type: 'revoke', credentialId: 'cred-3', expiresAt: 99_000 }, 61_000);
+  t.equal(d.state.partitions, before.partitions, 'a revoke shares the partition map with the previous state');
+  t.ok(Object.isFrozen(d.state.partitions[0]), 'and the shared records are frozen, so a stray write fails loudly');
   rejects(t, d, { type: 'revoke', credentialId: 'x y', expiresAt: 1 }, 'invalid');
   const fresh = apply(initialState(), { type: 'revoke', credentialId: 'c', expiresAt: 9 }, 1);
   t.match(fresh.result, { ok: false, code: 'not-initialized' });
