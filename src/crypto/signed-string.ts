@@ -26,6 +26,34 @@ export function encodeSigned(prefix: string, payload: object, secretKey: Secret)
  * The signature is checked before the payload JSON is parsed.
  */
 export function decodeSigned(prefix: string, text: unknown, publicKey: Uint8Array, what: string): Record<string, unknown> {
+  // The prefix has no '.', so a string verified under another prefix cannot match this one.
+  if (typeof text === 'string' && text.startsWith(`${prefix}.`)) {
+    const known = verified.get(publicKey)?.get(text);
+    if (known !== undefined) return known;
+  }
+  const payload = verifyAndParse(prefix, text, publicKey, what);
+  remember(publicKey, text as string, payload);
+  return payload;
+}
+
+/**
+ * Strings whose signature has been checked, per public key: every request carries the same
+ * few tokens, and an Ed25519 check costs more than the rest of authentication together.
+ * Only the signature and the parse are remembered; callers check times and revocation on
+ * every use. The payloads are frozen, so a caller cannot change what the next one sees.
+ */
+export const VERIFIED_CACHE_ENTRIES = 4096;
+const verified = new WeakMap<Uint8Array, Map<string, Readonly<Record<string, unknown>>>>();
+
+function remember(publicKey: Uint8Array, text: string, payload: Record<string, unknown>): void {
+  let table = verified.get(publicKey);
+  if (table === undefined) verified.set(publicKey, (table = new Map()));
+  // Oldest first out: a Map iterates in insertion order.
+  if (table.size >= VERIFIED_CACHE_ENTRIES) table.delete(table.keys().next().value as string);
+  table.set(text, Object.freeze(payload));
+}
+
+function verifyAndParse(prefix: string, text: unknown, publicKey: Uint8Array, what: string): Record<string, unknown> {
   const malformed = (why: string): CredentialError => new CredentialError('malformed', `${what} is malformed: ${why}`);
   if (typeof text !== 'string') throw malformed('not a string');
   if (text.length > MAX_SIGNED_STRING_LENGTH) throw malformed('too long');

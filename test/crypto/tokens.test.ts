@@ -186,3 +186,19 @@ t.test('a session names its parent, and is refused wherever the parent is revoke
   }, authority.secretKey);
   t.equal(codeOf(() => verifyCertificate(authority.publicKey, cert, NOW)), 'malformed', 'a certificate never names a parent');
 });
+
+t.test('a remembered signature check never changes a verdict', async (t) => {
+  const token = mintToken(authority, claims);
+  const first = verifyToken(authority.publicKey, token, NOW);
+  t.same(verifyToken(authority.publicKey, token, NOW), first, 'the second check (from the cache) gives the same claims');
+  t.equal(codeOf(() => verifyToken(other.publicKey, token, NOW)), 'bad-signature', 'another authority still refuses it');
+  t.equal(codeOf(() => verifyToken(authority.publicKey, token, NOW + 7200)), 'expired', 'times are checked on every use');
+  t.equal(codeOf(() => verifyToken(authority.publicKey, token, NOW, { isRevoked: (id) => id === first.id })), 'revoked', 'and revocation');
+  t.equal(codeOf(() => verifyCertificate(authority.publicKey, token, NOW)), 'malformed', 'a remembered token does not pass as a certificate');
+  const [head, payload, sig] = token.split('.');
+  const flipped = `${head}.${payload}.${sig!.slice(0, -2)}${sig!.endsWith('AA') ? 'AB' : 'AA'}`;
+  t.equal(codeOf(() => verifyToken(authority.publicKey, flipped, NOW)), 'bad-signature', 'a changed signature is checked afresh');
+  const mutable = verifyToken(authority.publicKey, token, NOW) as { sub: string };
+  mutable.sub = 'mallory';
+  t.equal(verifyToken(authority.publicKey, token, NOW).sub, 'alice', 'a caller changing its claims does not change the next caller\'s');
+});
