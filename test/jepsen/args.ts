@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { META_SIZES, type MetaSize } from './cluster/cluster.js';
 import { DEFAULT_FAULT_KINDS, FAULT_KINDS, type FaultKind } from './nemesis/schedule.js';
 import { TEETH, type Tooth } from './teeth.js';
-import { WORKLOADS, type JepsenOptions, type WorkloadName } from './run.js';
+import { DEFAULT_WORKLOADS, WORKLOADS, type JepsenOptions, type WorkloadName } from './run.js';
 
-export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set] [--nemesis kill,pause,partition,crash,flap,reorder,bridge|all|none] [--meta 3|5] [--teeth lose-ack,phantom-write] [--out DIR] [--keep-data]';
+export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set,exactly-once|all] [--nemesis kill,pause,partition,crash,flap,reorder,bridge|all|none] [--meta 3|5] [--teeth lose-ack,phantom-write,fresh-seq] [--out DIR] [--keep-data]';
 
 /** "90", "90s", "2m", "1500ms": a plain number is seconds. */
 export function parseTime(text: string): number {
@@ -28,7 +28,7 @@ function list<T extends string>(text: string, allowed: readonly T[], what: strin
 export function parseArgs(argv: readonly string[], randomSeed: () => number): JepsenOptions {
   let seed: number | null = null;
   let timeMs = 60_000;
-  let workloads: WorkloadName[] = [...WORKLOADS];
+  let workloads: WorkloadName[] = [...DEFAULT_WORKLOADS];
   let nemesis: FaultKind[] = [...DEFAULT_FAULT_KINDS];
   let teeth: Tooth[] = [];
   let metaSize: MetaSize = 3;
@@ -60,6 +60,7 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Je
   if (workloads.length === 0) throw new Error('--workload names no workload');
   if (teeth.includes('lose-ack') && !workloads.includes('set')) throw new Error('--teeth lose-ack needs the set workload');
   if (teeth.includes('phantom-write') && !workloads.includes('register')) throw new Error('--teeth phantom-write needs the register workload');
+  if (teeth.includes('fresh-seq') && !workloads.includes('exactly-once')) throw new Error('--teeth fresh-seq needs the exactly-once workload');
   const s = seed ?? randomSeed();
   return { seed: s, timeMs, workloads, nemesis, teeth, metaSize, out: out ?? join(tmpdir(), `opera-jepsen-${s}-${Date.now().toString(36)}`), keepData };
 }

@@ -9,13 +9,17 @@ import { Nemesis } from './nemesis/nemesis.js';
 import { describeFault, nemesisSchedule, type FaultKind } from './nemesis/schedule.js';
 import { writeJson, writeJsonLines } from './results.js';
 import { loseAcknowledgedAdd, phantomWrite, type Tooth } from './teeth.js';
-import { countOps, registerVerdict, setEventsWith, setVerdict, type Verdict } from './verdicts.js';
+import { countOps, exactlyOnceVerdict, registerVerdict, setEventsWith, setVerdict, type Verdict } from './verdicts.js';
 import type { WorkloadContext } from './workloads/context.js';
 import { runRegisterWorkload } from './workloads/register.js';
 import { finalRead, runSetWorkload, type FinalRead } from './workloads/set.js';
+import { checkExactlyOnce, type ExactlyOnceInput, type ExactlyOnceOutput } from './checker/exactly-once.js';
+import { finalCounterReads, runExactlyOnceWorkload } from './workloads/exactly-once.js';
 
-export type WorkloadName = 'register' | 'set';
-export const WORKLOADS: readonly WorkloadName[] = ['register', 'set'];
+export type WorkloadName = 'register' | 'set' | 'exactly-once';
+export const WORKLOADS: readonly WorkloadName[] = ['register', 'set', 'exactly-once'];
+/** What a run uses unless told otherwise: the workloads whose seeds have been replayed since the start. */
+export const DEFAULT_WORKLOADS: readonly WorkloadName[] = ['register', 'set'];
 
 export interface JepsenOptions {
   readonly seed: number;
@@ -79,6 +83,7 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   const base = { gateway: { url: cluster.gateway, token: cluster.clientToken, timeoutMs: OP_TIMEOUT_MS }, clock, until: start + opts.timeMs, seed: opts.seed, prefix };
   const registerHistory = new HistoryRecorder<KeyedRegisterInput, RegisterOutput>(clock);
   const setHistory = new HistoryRecorder<SetInput<string>, SetOutput<string>>(clock);
+  const onceHistory = new HistoryRecorder<ExactlyOnceInput, ExactlyOnceOutput>(clock);
   log(`running ${opts.workloads.join(' + ')} for ${opts.timeMs / 1000} s with ${schedule.length} faults (${opts.nemesis.join(', ') || 'none'})`);
 
   const nemesis = new Nemesis(cluster, clock, opts.seed);
@@ -86,6 +91,9 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   const work: Promise<void>[] = [];
   if (opts.workloads.includes('register')) work.push(runRegisterWorkload({ ...base, workers: 5 } satisfies WorkloadContext, registerHistory));
   if (opts.workloads.includes('set')) work.push(runSetWorkload({ ...base, workers: 3 }, setHistory));
+  if (opts.workloads.includes('exactly-once')) {
+    work.push(runExactlyOnceWorkload({ ...base, workers: 4 }, onceHistory, { freshSeq: (opts.teeth ?? []).includes('fresh-seq') }));
+  }
   await Promise.all(work);
   await nemesisDone;
 
@@ -126,22 +134,32 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
       verdicts.push(setVerdict(name, r));
     }
   }
+  if (opts.workloads.includes('exactly-once')) {
+    const read = await finalCounterReads(base, onceHistory, clock() + FINAL_READ_MS);
+    if (!read) notes.push(`exactly-once: not every counter could be read within ${FINAL_READ_MS / 1000} s`);
+    const r = checkExactlyOnce(onceHistory.events);
+    lost = Math.max(lost, ...r.counters.map((c) => (c.final === null ? 0 : Math.max(0, c.acknowledged - c.final))));
+    verdicts.push(exactlyOnceVerdict(r));
+  }
   if (opts.workloads.includes('register')) {
     verdicts.push(registerVerdict(checkHistory(multiRegisterModel(), registerHistory.events, { timeoutMs: 60_000 })));
   }
 
   await writeJsonLines(opts.out, 'history-register.jsonl', registerHistory.events);
   await writeJsonLines(opts.out, 'history-set.jsonl', setHistory.events);
+  if (opts.workloads.includes('exactly-once')) await writeJsonLines(opts.out, 'history-exactly-once.jsonl', onceHistory.events);
   await writeJsonLines(opts.out, 'nemesis.jsonl', nemesis.events);
 
   const reg = countOps(registerHistory.events);
   const set = countOps(setEventsWith(setHistory.events, null));
-  const ops = reg.ops + set.ops;
-  const availability = ops === 0 ? 0 : (reg.ok + set.ok) / ops;
+  const once = countOps(onceHistory.events.filter((e) => !String(e.process).startsWith('final-')));
+  const ops = reg.ops + set.ops + once.ops;
+  const unknown = reg.unknown + set.unknown + once.unknown;
+  const availability = ops === 0 ? 0 : (reg.ok + set.ok + once.ok) / ops;
   const valid = verdicts.every((v) => v.valid === true);
-  const summary = `jepsen: ${ops} ops, ${valid ? 'valid' : 'INVALID'}, lost ${lost}, unknown ${reg.unknown + set.unknown}, availability ${(availability * 100).toFixed(1)}%`;
+  const summary = `jepsen: ${ops} ops, ${valid ? 'valid' : 'INVALID'}, lost ${lost}, unknown ${unknown}, availability ${(availability * 100).toFixed(1)}%`;
   const report: JepsenReport = {
-    seed: opts.seed, out: opts.out, verdicts, valid, ops, unknown: reg.unknown + set.unknown, lost, availability, recoveryMs,
+    seed: opts.seed, out: opts.out, verdicts, valid, ops, unknown, lost, availability, recoveryMs,
     notes: [...notes, ...cluster.unexpectedExits.map((e) => `unexpected exit: ${e}`)], summary,
   };
   await writeJson(opts.out, 'summary.json', report);

@@ -1,6 +1,7 @@
 // The checks have teeth: a short run without faults in which the harness loses one
 // acknowledged add and writes a register value behind the history's back must end
-// INVALID, with each check naming what broke. JEPSEN_TEETH_SEED=<n> runs another seed.
+// INVALID, with each check naming what broke; so must a run whose exactly-once clients
+// re-send adds under fresh sequences. JEPSEN_TEETH_SEED=<n> runs another seed.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,5 +31,23 @@ t.test(`a lost acknowledged add and a phantom register value are caught (seed ${
   }
   t.equal(report.valid, false, 'the run is INVALID');
   t.match(report.summary, /INVALID, lost 1,/, 'the summary line says so');
+  await rm(out, { recursive: true, force: true });
+});
+
+t.test(`adds re-sent under a fresh sequence are caught (seed ${SEED})`, { timeout: 300_000 }, async (t) => {
+  const out = await mkdtemp(join(tmpdir(), `opera-jepsen-teeth-once-${SEED}-`));
+  t.comment(`seed ${SEED}; results in ${out}`);
+  const report = await runJepsen({
+    seed: SEED, timeMs: TIME_MS, workloads: ['exactly-once'], nemesis: [], teeth: ['fresh-seq'], out,
+    log: (line) => t.comment(line),
+  });
+  for (const n of report.notes) t.comment(`note: ${n}`);
+  t.comment(report.summary);
+  const v = report.verdicts.find((x) => x.check === 'exactly-once counters');
+  t.equal(v?.valid, false, `exactly-once: ${v?.detail}`);
+  t.match(v?.detail ?? '', /retries of one add answered different values/, 'the re-sent adds were answered new values');
+  t.match(v?.detail ?? '', /exceeds the \d+ adds attempted/, 'the final value counts adds nobody attempted');
+  t.equal(report.valid, false, 'the run is INVALID');
+  t.match(report.summary, /INVALID/);
   await rm(out, { recursive: true, force: true });
 });

@@ -10,10 +10,13 @@ import { deleteObject, readObject, writeObject, type GatewayTarget } from './wor
 /**
  * lose-ack: one acknowledged set add is deleted without being recorded (a lost write);
  * phantom-write: a register key gets a value no recorded operation wrote, and a recorded
- * read then observes it (a value out of nowhere, as a stale or corrupt replica gives).
+ * read then observes it (a value out of nowhere, as a stale or corrupt replica gives);
+ * fresh-seq: during the run, the exactly-once workload re-sends an add (its retries and
+ * its deliberate duplicate) under a fresh sequence instead of its own, so meta applies it
+ * again (workloads/exactly-once.ts).
  */
-export type Tooth = 'lose-ack' | 'phantom-write';
-export const TEETH: readonly Tooth[] = ['lose-ack', 'phantom-write'];
+export type Tooth = 'lose-ack' | 'phantom-write' | 'fresh-seq';
+export const TEETH: readonly Tooth[] = ['lose-ack', 'phantom-write', 'fresh-seq'];
 
 interface TeethContext {
   readonly gateway: GatewayTarget;

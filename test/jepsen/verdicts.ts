@@ -1,4 +1,5 @@
 // Turning checker results into one verdict per check, and the run's summary line.
+import type { ExactlyOnceResult } from './checker/exactly-once.js';
 import { type CheckResult, type HistoryEvent, type KeyedRegisterInput, type RegisterOutput, type SetCheckResult, type SetInput, type SetOutput } from './checker/index.js';
 
 export interface Verdict {
@@ -21,6 +22,11 @@ export function setVerdict(name: string, r: SetCheckResult<string> | null, why?:
     if (xs.length) parts.push(`${label} ${xs.length}: ${xs.slice(0, 10).join(', ')}${xs.length > 10 ? ', …' : ''}`);
   }
   return { check: name, valid: r.valid, detail: parts.join('; ') };
+}
+
+export function exactlyOnceVerdict(r: ExactlyOnceResult): Verdict {
+  const per = r.counters.map((c) => `${c.counter}: final ${c.final ?? '?'}, ${c.acknowledged} acknowledged, ${c.attempted} attempted${c.problems.length ? ` — ${c.problems.join('; ')}` : ''}`);
+  return { check: 'exactly-once counters', valid: r.valid, detail: `${r.retried} adds retried after an unknown outcome, ${r.repeated} sent twice on purpose; ${per.join(' | ')}` };
 }
 
 export interface OpCounts {

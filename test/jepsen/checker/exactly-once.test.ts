@@ -25,7 +25,7 @@ function read(h: H, value: number, counter = 'c'): void {
 t.test('a good history: retries answer one value, unknown adds may or may not count', async (t) => {
   const h = recorder();
   add(h, 'a', 1, 'ok', [1]);
-  add(h, 'b', 1, 'ok', [3, 3]); // retried after a timeout, both answers 3
+  add(h, 'b', 1, 'ok', [3, 3]); // sent twice, both answers 3
   add(h, 'a', 2, 'info'); // applied (value 2), answer never seen
   add(h, 'b', 2, 'ok', [4]);
   add(h, 'a', 3, 'fail');
@@ -35,6 +35,12 @@ t.test('a good history: retries answer one value, unknown adds may or may not co
   t.equal(r.valid, true, JSON.stringify(r.counters));
   t.match(r.counters[0], { counter: 'c', final: 4, acknowledged: 3, attempted: 5 });
   t.equal(r.repeated, 1);
+  t.equal(r.retried, 0);
+  const h2 = recorder();
+  const op = h2.invoke('a', { f: 'add', counter: 'c', clientId: 'a', seq: 1 });
+  h2.ok(op, { values: [1], attempts: 3 });
+  read(h2, 1);
+  t.match(checkExactlyOnce(h2.events), { valid: true, retried: 1, repeated: 0 }, 'an add that needed three sends counts as retried');
 });
 
 t.test('several counters are checked apart', async (t) => {

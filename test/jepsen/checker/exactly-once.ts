@@ -16,8 +16,11 @@ import type { HistoryEvent } from './history.js';
 export type ExactlyOnceInput =
   | { readonly f: 'add'; readonly counter: string; readonly clientId: string; readonly seq: number }
   | { readonly f: 'read'; readonly counter: string };
-/** add: every value an answer to it carried, in order (at least one when ok); read: the value. */
-export type ExactlyOnceOutput = { readonly values: readonly number[] } | { readonly value: number };
+/**
+ * add: every value an answer to it carried, in order (at least one when ok), and how many
+ * times it was sent before the first answer (retries after unknown outcomes); read: the value.
+ */
+export type ExactlyOnceOutput = { readonly values: readonly number[]; readonly attempts?: number } | { readonly value: number };
 
 export interface CounterCheck {
   readonly counter: string;
@@ -34,8 +37,10 @@ export interface ExactlyOnceResult {
   readonly counters: CounterCheck[];
   readonly acknowledged: number;
   readonly attempted: number;
-  /** Adds that were answered more than once (retries after an unknown outcome, duplicates). */
+  /** Acknowledged adds that were answered more than once (a duplicated request). */
   readonly repeated: number;
+  /** Acknowledged adds that were sent again after an unknown outcome before they got an answer. */
+  readonly retried: number;
 }
 
 interface AddOp {
@@ -44,6 +49,7 @@ interface AddOp {
   readonly session: string;
   status: 'pending' | 'ok' | 'fail' | 'info';
   values: readonly number[];
+  attempts: number;
   error?: string;
 }
 
@@ -65,7 +71,7 @@ export function checkExactlyOnce(events: readonly HistoryEvent<ExactlyOnceInput,
         // One add per (client, seq): the workload must never reuse a pair for a new add.
         if (sessions.has(session)) structural.push(`client ${e.input.clientId} used sequence ${e.input.seq} for two adds (ops ${sessions.get(session)} and ${e.op})`);
         sessions.set(session, e.op);
-        adds.set(e.op, { id: e.op, counter: e.input.counter, session, status: 'pending', values: [] });
+        adds.set(e.op, { id: e.op, counter: e.input.counter, session, status: 'pending', values: [], attempts: 1 });
       } else reads.set(e.op, e.input.counter);
       continue;
     }
@@ -73,7 +79,11 @@ export function checkExactlyOnce(events: readonly HistoryEvent<ExactlyOnceInput,
     if (add !== undefined) {
       add.status = e.kind;
       if (e.error !== undefined) add.error = e.error;
-      if (e.kind === 'ok') add.values = (e.output as { values: readonly number[] } | undefined)?.values ?? [];
+      if (e.kind === 'ok') {
+        const out = e.output as { values: readonly number[]; attempts?: number } | undefined;
+        add.values = out?.values ?? [];
+        add.attempts = out?.attempts ?? 1;
+      }
       continue;
     }
     const counter = reads.get(e.op);
@@ -94,6 +104,7 @@ export function checkExactlyOnce(events: readonly HistoryEvent<ExactlyOnceInput,
 
   const counters: CounterCheck[] = [];
   let repeated = 0;
+  let retried = 0;
   for (const [counter, ops] of [...byCounter.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     const problems: string[] = [];
     const acked = ops.filter((o) => o.status === 'ok');
@@ -107,6 +118,7 @@ export function checkExactlyOnce(events: readonly HistoryEvent<ExactlyOnceInput,
         continue;
       }
       if (o.values.length > 1) repeated++;
+      if (o.attempts > 1) retried++;
       const first = o.values[0]!;
       if (o.values.some((v) => v !== first)) mismatched.push(`op ${o.id} (${o.session.split('\0').slice(1).join(' seq ')}) answered ${o.values.join(', ')}`);
       for (const v of new Set(o.values)) {
@@ -139,6 +151,7 @@ export function checkExactlyOnce(events: readonly HistoryEvent<ExactlyOnceInput,
     acknowledged: counters.reduce((n, c) => n + c.acknowledged, 0),
     attempted: counters.reduce((n, c) => n + c.attempted, 0),
     repeated,
+    retried,
   };
 }
 
