@@ -15,9 +15,10 @@ import { runRegisterWorkload } from './workloads/register.js';
 import { finalRead, runSetWorkload, type FinalRead } from './workloads/set.js';
 import { checkExactlyOnce, type ExactlyOnceInput, type ExactlyOnceOutput } from './checker/exactly-once.js';
 import { finalCounterReads, runExactlyOnceWorkload } from './workloads/exactly-once.js';
+import { MetaWorkload } from './workloads/meta.js';
 
-export type WorkloadName = 'register' | 'set' | 'exactly-once';
-export const WORKLOADS: readonly WorkloadName[] = ['register', 'set', 'exactly-once'];
+export type WorkloadName = 'register' | 'set' | 'exactly-once' | 'meta';
+export const WORKLOADS: readonly WorkloadName[] = ['register', 'set', 'exactly-once', 'meta'];
 /** What a run uses unless told otherwise: the workloads whose seeds have been replayed since the start. */
 export const DEFAULT_WORKLOADS: readonly WorkloadName[] = ['register', 'set'];
 
@@ -84,6 +85,7 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   const registerHistory = new HistoryRecorder<KeyedRegisterInput, RegisterOutput>(clock);
   const setHistory = new HistoryRecorder<SetInput<string>, SetOutput<string>>(clock);
   const onceHistory = new HistoryRecorder<ExactlyOnceInput, ExactlyOnceOutput>(clock);
+  const metaWork = opts.workloads.includes('meta') ? new MetaWorkload({ cluster, clock, until: base.until, seed: opts.seed, log }) : null;
   log(`running ${opts.workloads.join(' + ')} for ${opts.timeMs / 1000} s with ${schedule.length} faults (${opts.nemesis.join(', ') || 'none'})`);
 
   const nemesis = new Nemesis(cluster, clock, opts.seed);
@@ -94,6 +96,8 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   if (opts.workloads.includes('exactly-once')) {
     work.push(runExactlyOnceWorkload({ ...base, workers: 4 }, onceHistory, { freshSeq: (opts.teeth ?? []).includes('fresh-seq') }));
   }
+  // Membership changes and status samples; they are not client operations (not in ops or availability).
+  if (metaWork !== null) work.push(metaWork.run());
   await Promise.all(work);
   await nemesisDone;
 
@@ -141,6 +145,7 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
     lost = Math.max(lost, ...r.counters.map((c) => (c.final === null ? 0 : Math.max(0, c.acknowledged - c.final))));
     verdicts.push(exactlyOnceVerdict(r));
   }
+  if (metaWork !== null) verdicts.push(...(await metaWork.verdicts()));
   if (opts.workloads.includes('register')) {
     verdicts.push(registerVerdict(checkHistory(multiRegisterModel(), registerHistory.events, { timeoutMs: 60_000 })));
   }
@@ -148,6 +153,11 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   await writeJsonLines(opts.out, 'history-register.jsonl', registerHistory.events);
   await writeJsonLines(opts.out, 'history-set.jsonl', setHistory.events);
   if (opts.workloads.includes('exactly-once')) await writeJsonLines(opts.out, 'history-exactly-once.jsonl', onceHistory.events);
+  if (metaWork !== null) {
+    await writeJsonLines(opts.out, 'meta-membership.jsonl', metaWork.events);
+    await writeJsonLines(opts.out, 'meta-status.jsonl', metaWork.statusSamples);
+    await writeJsonLines(opts.out, 'meta-maps.jsonl', metaWork.mapSamples);
+  }
   await writeJsonLines(opts.out, 'nemesis.jsonl', nemesis.events);
 
   const reg = countOps(registerHistory.events);

@@ -40,7 +40,7 @@ export interface JepsenCluster {
   readonly gateway: string;
   readonly clientToken: string;
   readonly links: Links;
-  /** The meta members, m1…m3 or m1…m5. */
+  /** The meta members: m1…m3 or m1…m5 at first, then as the meta workload adds and removes them. */
   readonly metaIds: readonly string[];
   readonly processes: ReadonlyMap<string, ClusterProcess>;
   readonly meta: MetaClient;
@@ -52,6 +52,13 @@ export interface JepsenCluster {
   start(id: string): void;
   pause(id: string): void;
   resume(id: string): void;
+  /** The admin credential and the bootstrap directory (for membership changes). */
+  readonly adminToken: string;
+  readonly metaDir: string;
+  /** Starts a process the run adds (a new meta member, a node); kills, pauses and heals then cover it too. */
+  addProcess(role: DevRole, id: string, url: string, args: string[], firstArgs?: string[]): void;
+  /** Stops a process for good and forgets it (a removed meta member, a removed node): heals no longer restart it. */
+  dropProcess(id: string): Promise<void>;
   /** Heals every link, resumes every paused process, restarts every dead one. */
   healAll(): void;
   /**
@@ -181,6 +188,8 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3): P
     clientToken,
     links,
     metaIds: members,
+    adminToken,
+    metaDir,
     processes,
     meta,
     unexpectedExits,
@@ -252,6 +261,17 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3): P
       }, timeoutMs).catch((err: Error) => {
         throw new Error(`${err.message}; last seen: ${last}`);
       });
+    },
+    addProcess(role, id, url, args, firstArgs = args) {
+      if (processes.has(id)) throw new Error(`process ${id} exists already`);
+      add(role, id, url, args, firstArgs);
+      if (role === 'meta') members.push(id);
+    },
+    async dropProcess(id) {
+      await cluster.kill(id);
+      processes.delete(id);
+      const i = members.indexOf(id);
+      if (i >= 0) members.splice(i, 1);
     },
     stop: stopAll,
   };
