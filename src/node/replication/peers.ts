@@ -2,6 +2,7 @@
 // epoch start, beacons, replication batches, status, op and partition pulls. Every call
 // has a deadline; answers are checked before use.
 import { isRecord } from '../secure-file.js';
+import { peerRequest, readText, type PeerResponse } from './peer-http.js';
 
 export class PeerError extends Error {
   constructor(
@@ -69,47 +70,49 @@ export class PeerClient {
 
   /** Sends one ops batch; resolves with the replica's lastSeq after it applied the batch. */
   async replicate(url: string, partition: number, body: AsyncIterable<Buffer>, signal: AbortSignal): Promise<number> {
-    const res = await this.#fetch('POST', `${url}/v1/partitions/${partition}/replicate`, {
-      body: ReadableStream.from(body),
-      contentType: 'application/octet-stream',
-      signal,
-    });
+    const res = await this.#send('POST', `${url}/v1/partitions/${partition}/replicate`, { body, contentType: 'application/octet-stream', signal });
     const json = await answer(res);
     return count(json, 'lastSeq');
   }
 
   /** A streamed body (ops or export): the caller reads it to its end or aborts `signal`. */
-  async stream(url: string, path: string, signal: AbortSignal): Promise<{ body: AsyncIterable<Uint8Array>; headers: Headers }> {
-    const res = await this.#fetch('GET', `${url}${path}`, { signal });
-    if (!res.ok || res.body === null) await answer(res);
-    return { body: res.body as unknown as AsyncIterable<Uint8Array>, headers: res.headers };
+  async stream(url: string, path: string, signal: AbortSignal): Promise<{ body: AsyncIterable<Uint8Array>; headers: { get(name: string): string | null } }> {
+    const res = await this.#send('GET', `${url}${path}`, { signal });
+    if (res.status !== 200) await answer(res);
+    return { body: res.body, headers: { get: (name) => res.header(name) } };
   }
 
   async #json(method: string, url: string, body: unknown, timeoutMs: number): Promise<Record<string, unknown>> {
-    const res = await this.#fetch(method, url, {
+    const res = await this.#send(method, url, {
       ...(body !== undefined ? { body: JSON.stringify(body), contentType: 'application/json' } : {}),
       signal: AbortSignal.timeout(timeoutMs),
     });
     return answer(res);
   }
 
-  async #fetch(method: string, url: string, opts: { body?: string | ReadableStream; contentType?: string; signal: AbortSignal }): Promise<Response> {
+  async #send(method: string, url: string, opts: { body?: string | AsyncIterable<Uint8Array>; contentType?: string; signal: AbortSignal }): Promise<PeerResponse> {
     try {
-      return await fetch(url, {
-        method,
+      return await peerRequest(method, url, {
         headers: { authorization: `Bearer ${this.token()}`, ...(opts.contentType ? { 'content-type': opts.contentType } : {}) },
-        ...(opts.body !== undefined ? { body: opts.body, duplex: 'half' } : {}),
+        ...(opts.body !== undefined ? { body: opts.body } : {}),
         signal: opts.signal,
-      } as RequestInit);
+      });
     } catch (err) {
       throw new PeerError(`${method} ${url}: ${(err as Error).message}`, 0, 'unreachable');
     }
   }
 }
 
-async function answer(res: Response): Promise<Record<string, unknown>> {
-  const json = (await res.json().catch(() => null)) as unknown;
-  if (res.ok && isRecord(json)) return json;
+async function answer(res: PeerResponse): Promise<Record<string, unknown>> {
+  let json: unknown = null;
+  try {
+    json = JSON.parse(await readText(res.body));
+  } catch (err) {
+    // An answer cut off (the peer died, the deadline passed) is a transport failure.
+    if (!(err instanceof SyntaxError)) throw new PeerError(`reading the answer: ${(err as Error).message}`, 0, 'unreachable');
+  }
+  const ok = res.status >= 200 && res.status < 300;
+  if (ok && isRecord(json)) return json;
   const error = isRecord(json) && isRecord(json['error']) ? json['error'] : {};
   const code = typeof error['code'] === 'string' ? error['code'] : 'http-error';
   const message = typeof error['message'] === 'string' ? error['message'] : `HTTP ${res.status}`;
