@@ -25,11 +25,12 @@ export class Supervisor {
 
   constructor(private readonly logDir: string, private readonly env: NodeJS.ProcessEnv) {}
 
-  start(role: DevRole, id: string, url: string, args: string[]): DevProcess {
+  /** `env` adds to (or overrides) the supervisor's environment for this process only. */
+  start(role: DevRole, id: string, url: string, args: string[], env?: NodeJS.ProcessEnv): DevProcess {
     const log = join(this.logDir, `${id}.log`);
     const out = createWriteStream(log, { flags: 'a' });
     this.logs.push(out);
-    const child = spawn(process.execPath, [operaBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
+    const child = spawn(process.execPath, [operaBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...this.env, ...env } : this.env });
     child.stdout!.pipe(out, { end: false });
     child.stderr!.pipe(out, { end: false });
     const p: DevProcess = { role, id, url, child, log };

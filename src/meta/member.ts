@@ -15,6 +15,7 @@ import { encodeAddressContext, encodeLoggedCommand, MetaMachine, type MemberAddr
 import { lockMemberDir, RAFT_DIR, readMemberFile, raftTransportSecret, SECRETS_FILE, type MemberFile } from './member-files.js';
 import { MetaMetrics } from './metrics.js';
 import type { ApplyResult } from './state.js';
+import { diskFaultsFromEnv } from '../common/fault-disk.js';
 
 export interface MetaMemberOptions {
   readonly dir: string;
@@ -98,8 +99,10 @@ export class MetaMember extends EventEmitter {
   private async open(): Promise<void> {
     const log = this.opts.log;
     this.unlock = await lockMemberDir(this.opts.dir);
+    const disk = diskFaultsFromEnv(process.env, (msg, details) => log.warn(details ?? {}, msg));
     this.storage = await RaftStorage.open(join(this.opts.dir, RAFT_DIR), {
       sync: this.opts.sync,
+      ...(disk ? { beforeSync: () => disk.beforeSync() } : {}),
       onSync: (ms) => this.metrics.fsync(ms),
       onWarn: (msg: string) => log.warn({ dir: this.opts.dir }, msg),
     });

@@ -36,6 +36,7 @@ import { TombstonePurger } from './tombstones.js';
 import { NodeStore, type StoreDb } from './store/index.js';
 import { KeyedMutex } from './store/keyed-mutex.js';
 import { TokenBucket } from './throttle.js';
+import { delaySyncedWrites, diskFaultsFromEnv } from '../common/fault-disk.js';
 
 const REVOCATIONS_EVERY_MS = 30_000;
 
@@ -68,7 +69,8 @@ export class StorageNode {
     const log = options.log;
     const url = (options.advertiseUrl ?? `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`).replace(/\/+$/, '');
     const db = await openDatabase(options);
-    const store = await NodeStore.open(db, { ...options.store, sync: options.sync });
+    const disk = options.memory ? null : diskFaultsFromEnv(process.env, (msg, details) => log.warn(details ?? {}, msg));
+    const store = await NodeStore.open(disk ? delaySyncedWrites(db, disk) : db, { ...options.store, sync: options.sync });
     if (store.recovery.orphanChunks > 0 || store.recovery.partitionsDropped.length > 0) log.info({ recovery: store.recovery }, 'store recovered after an unclean stop');
     // Renewal replaces the credentials; every client reads the token through the holder.
     const holder = { credentials };

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkHistory, checkSet, HistoryRecorder, monotonicClock, multiRegisterModel } from './checker/index.js';
 import type { KeyedRegisterInput, RegisterOutput, SetInput, SetOutput } from './checker/index.js';
-import { startJepsenCluster, type JepsenCluster, type MetaSize } from './cluster/cluster.js';
+import { startJepsenCluster, type ClusterFaultOptions, type JepsenCluster, type MetaSize } from './cluster/cluster.js';
 import { Nemesis } from './nemesis/nemesis.js';
 import { describeFault, nemesisSchedule, type FaultKind } from './nemesis/schedule.js';
 import { writeJson, writeJsonLines } from './results.js';
@@ -13,12 +13,14 @@ import { countOps, exactlyOnceVerdict, registerVerdict, setEventsWith, setVerdic
 import type { WorkloadContext } from './workloads/context.js';
 import { runRegisterWorkload } from './workloads/register.js';
 import { finalRead, runSetWorkload, type FinalRead } from './workloads/set.js';
+import { checkDurability, readBackAll, runDurabilityWorkload, type DurabilityWrite } from './workloads/durability.js';
+import { durabilityVerdict, storageVerdict } from './fault-verdicts.js';
 import { checkExactlyOnce, type ExactlyOnceInput, type ExactlyOnceOutput } from './checker/exactly-once.js';
 import { finalCounterReads, runExactlyOnceWorkload } from './workloads/exactly-once.js';
 import { MetaWorkload } from './workloads/meta.js';
 
-export type WorkloadName = 'register' | 'set' | 'exactly-once' | 'meta';
-export const WORKLOADS: readonly WorkloadName[] = ['register', 'set', 'exactly-once', 'meta'];
+export type WorkloadName = 'register' | 'set' | 'exactly-once' | 'durability' | 'meta';
+export const WORKLOADS: readonly WorkloadName[] = ['register', 'set', 'exactly-once', 'durability', 'meta'];
 /** What a run uses unless told otherwise: the workloads whose seeds have been replayed since the start. */
 export const DEFAULT_WORKLOADS: readonly WorkloadName[] = ['register', 'set'];
 
@@ -64,7 +66,7 @@ export async function runJepsen(opts: JepsenOptions): Promise<JepsenReport> {
   const schedule = nemesisSchedule({ seed: opts.seed, kinds: opts.nemesis, durationMs: opts.timeMs });
   await writeJson(opts.out, 'schedule.json', { seed: opts.seed, timeMs: opts.timeMs, workloads: opts.workloads, nemesis: opts.nemesis, teeth: opts.teeth ?? [], metaSize: opts.metaSize ?? 3, steps: schedule.map((s) => ({ ...s, describe: describeFault(s.fault) })) });
   log(`starting the cluster in ${join(opts.out, 'cluster')}`);
-  const cluster = await startJepsenCluster(join(opts.out, 'cluster'), opts.metaSize ?? 3);
+  const cluster = await startJepsenCluster(join(opts.out, 'cluster'), opts.metaSize ?? 3, clusterFaults(opts));
   try {
     return await runOn(cluster, opts, schedule, log);
   } finally {
@@ -74,6 +76,17 @@ export async function runJepsen(opts: JepsenOptions): Promise<JepsenReport> {
       await rm(join(opts.out, 'cluster', 'nodes'), { recursive: true, force: true });
     }
   }
+}
+
+/** What the processes need for the chosen nemeses and workloads (nothing extra for the older ones). */
+export function clusterFaults(opts: Pick<JepsenOptions, 'nemesis' | 'workloads'>): ClusterFaultOptions {
+  return {
+    clock: opts.nemesis.includes('clock'),
+    disk: opts.nemesis.includes('slow-disk'),
+    // Slow fsyncs need fsyncs; durability is checked with fsync on, as in production.
+    fsync: opts.nemesis.includes('slow-disk') || opts.workloads.includes('durability'),
+    ...(opts.nemesis.includes('storage') ? { scrubIntervalMs: 5000 } : {}),
+  };
 }
 
 async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: ReturnType<typeof nemesisSchedule>, log: (line: string) => void): Promise<JepsenReport> {
@@ -98,6 +111,8 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
   }
   // Membership changes and status samples; they are not client operations (not in ops or availability).
   if (metaWork !== null) work.push(metaWork.run());
+  const durabilityWrites: DurabilityWrite[] = [];
+  if (opts.workloads.includes('durability')) work.push(runDurabilityWorkload({ ...base, workers: 3 }, durabilityWrites));
   await Promise.all(work);
   await nemesisDone;
 
@@ -145,6 +160,12 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
     lost = Math.max(lost, ...r.counters.map((c) => (c.final === null ? 0 : Math.max(0, c.acknowledged - c.final))));
     verdicts.push(exactlyOnceVerdict(r));
   }
+  if (opts.workloads.includes('durability')) {
+    const r = checkDurability(durabilityWrites, await readBackAll(base, durabilityWrites, clock() + FINAL_READ_MS));
+    lost = Math.max(lost, r.lost.length);
+    verdicts.push(durabilityVerdict(r));
+  }
+  if (opts.nemesis.includes('storage')) verdicts.push(storageVerdict(await nemesis.settleChecks()));
   if (metaWork !== null) verdicts.push(...(await metaWork.verdicts()));
   if (opts.workloads.includes('register')) {
     verdicts.push(registerVerdict(checkHistory(multiRegisterModel(), registerHistory.events, { timeoutMs: 60_000 })));
@@ -159,13 +180,16 @@ async function runOn(cluster: JepsenCluster, opts: JepsenOptions, schedule: Retu
     await writeJsonLines(opts.out, 'meta-maps.jsonl', metaWork.mapSamples);
   }
   await writeJsonLines(opts.out, 'nemesis.jsonl', nemesis.events);
+  if (opts.workloads.includes('durability')) await writeJsonLines(opts.out, 'history-durability.jsonl', durabilityWrites);
+  if (opts.nemesis.includes('storage')) await writeJsonLines(opts.out, 'storage-checks.jsonl', nemesis.storageChecks);
 
   const reg = countOps(registerHistory.events);
   const set = countOps(setEventsWith(setHistory.events, null));
   const once = countOps(onceHistory.events.filter((e) => !String(e.process).startsWith('final-')));
-  const ops = reg.ops + set.ops + once.ops;
-  const unknown = reg.unknown + set.unknown + once.unknown;
-  const availability = ops === 0 ? 0 : (reg.ok + set.ok + once.ok) / ops;
+  const dur = { ops: durabilityWrites.length, ok: durabilityWrites.filter((w) => w.outcome === 'ok').length, unknown: durabilityWrites.filter((w) => w.outcome === 'unknown').length };
+  const ops = reg.ops + set.ops + once.ops + dur.ops;
+  const unknown = reg.unknown + set.unknown + once.unknown + dur.unknown;
+  const availability = ops === 0 ? 0 : (reg.ok + set.ok + once.ok + dur.ok) / ops;
   const valid = verdicts.every((v) => v.valid === true);
   const summary = `jepsen: ${ops} ops, ${valid ? 'valid' : 'INVALID'}, lost ${lost}, unknown ${unknown}, availability ${(availability * 100).toFixed(1)}%`;
   const report: JepsenReport = {

@@ -21,6 +21,8 @@ export interface RaftStorageOptions {
   readonly sync?: boolean;
   /** Observes each WAL fdatasync's duration, e.g. for an fsync-latency histogram. */
   readonly onSync?: (ms: number) => void;
+  /** Awaited before each WAL fdatasync: a test-only slow-disk fault (src/common/fault-disk.ts). */
+  readonly beforeSync?: () => Promise<void>;
   /** Told about repairs made at open (a torn tail cut, an interrupted segment recreated). */
   readonly onWarn?: Warn;
 }
@@ -63,7 +65,7 @@ export class RaftStorage {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const rec = await recover(dir, opts.onWarn ?? (() => {}));
     const head = { hardState: rec.hardState, snapshot: rec.snapshot && { index: rec.snapshot.meta.index, term: rec.snapshot.meta.term } };
-    const wal = await WalWriter.open(dir, { segmentBytes, sync, onSync: opts.onSync }, rec.catalog, rec.active, head);
+    const wal = await WalWriter.open(dir, { segmentBytes, sync, onSync: opts.onSync, beforeSync: opts.beforeSync }, rec.catalog, rec.active, head);
     try {
       // Bring the WAL in line with what reconciliation decided, so replay stays a pure
       // function of the files and later appends follow on from a consistent log.

@@ -14,6 +14,8 @@ export interface WalWriterOptions {
   readonly segmentBytes: number;
   readonly sync: boolean;
   readonly onSync: ((ms: number) => void) | undefined;
+  /** Awaited before each record's fdatasync (a test-only slow-disk fault; see src/common/fault-disk.ts). */
+  readonly beforeSync?: (() => Promise<void>) | undefined;
 }
 
 /** The segment being appended to, as recovery left it. */
@@ -102,7 +104,13 @@ export class WalWriter {
     const withHead = this.size === SEGMENT_HEADER_BYTES ? [...headOps(this.head), ...ops] : ops;
     const record = encodeRecord(this.seed, withHead === ops ? payload : encodeOps(withHead));
     await writeAll(this.fh, [record], this.size);
-    if (this.opts.sync) await timed(() => this.fh.datasync(), this.opts.onSync);
+    if (this.opts.sync) {
+      const before = this.opts.beforeSync;
+      await timed(before ? async () => {
+        await before();
+        await this.fh.datasync();
+      } : () => this.fh.datasync(), this.opts.onSync);
+    }
     this.size += record.length;
     this.catalog.note(withHead);
     for (const op of ops) {

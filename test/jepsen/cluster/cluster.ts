@@ -2,6 +2,7 @@
 // sentinel, each its own `opera` process (the same commands `opera dev` runs, through
 // its Supervisor), with the meta Raft links and the nodes behind fault-injecting
 // proxies. The nemesis kills, restarts, pauses and partitions these processes.
+import { renameSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../../src/common/ports.js';
@@ -11,6 +12,9 @@ import { ADMIN_TOKEN_FILE, bootstrapCluster } from '../../../src/meta/bootstrap.
 import { MetaClient } from '../../../src/meta/client.js';
 import type { MetaState } from '../../../src/meta/types.js';
 import { Supervisor, type DevProcess, type DevRole } from '../../../src/dev/supervisor.js';
+import { DISK_FAULT_ENV } from '../../../src/common/fault-disk.js';
+import { RAFT_DIR } from '../../../src/meta/member-files.js';
+import { faketimeEnv, findFaketimeLibrary, TRUE_CLOCK, writeClockFile, type ClockSpec } from '../nemesis/clock.js';
 import { Links } from './links.js';
 
 /** How many meta members: m1…m3 by default, m1…m5 with `--meta 5`. */
@@ -33,6 +37,27 @@ export interface ClusterProcess {
   args: string[];
   proc: DevProcess | null;
   paused: boolean;
+  /** Where its data lives: a meta member's Raft directory, a node's LevelDB directory. */
+  readonly dataDir: string | null;
+  /** libfaketime's file for this process (clock runs only). */
+  readonly clockFile: string | null;
+  /** What the clock file says now, and when (Date.now()) the process last started. */
+  clock: ClockSpec;
+  startedAt: number;
+  /** The disk fault file (OPERA_FAULT_DISK) of this process (slow-disk runs only). */
+  readonly diskFile: string | null;
+}
+
+/** What a run's nemesis needs from the processes beyond kills, pauses and links. */
+export interface ClusterFaultOptions {
+  /** Start every process under libfaketime with its own clock file. */
+  readonly clock?: boolean;
+  /** Give every meta member and node a disk fault file (OPERA_FAULT_DISK). */
+  readonly disk?: boolean;
+  /** fsync on (the default is --no-fsync; slow disks need real fsyncs to slow down). */
+  readonly fsync?: boolean;
+  /** Storage nodes scrub this often (storage faults: rot must be found while the run lasts). */
+  readonly scrubIntervalMs?: number;
 }
 
 export interface JepsenCluster {
@@ -52,6 +77,14 @@ export interface JepsenCluster {
   start(id: string): void;
   pause(id: string): void;
   resume(id: string): void;
+  /** The next exit of this process is wanted (a refusal to start); resolves with how it exited, or null after `timeoutMs`. */
+  awaitExit(id: string, timeoutMs: number): Promise<{ code: number | null; signal: string | null } | null>;
+  /** Never restart this process again (it refused to start on damaged data). */
+  retire(id: string): void;
+  /** Sets a process's clock (clock runs only). */
+  setClock(id: string, spec: ClockSpec): void;
+  /** Sets a process's fsync delay (slow-disk runs only). */
+  setFsyncDelay(id: string, delayMs: number): void;
   /** The admin credential and the bootstrap directory (for membership changes). */
   readonly adminToken: string;
   readonly metaDir: string;
@@ -91,10 +124,15 @@ async function ports(n: number): Promise<number[]> {
   return [...out];
 }
 
-export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3): Promise<JepsenCluster> {
+export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3, faults: ClusterFaultOptions = {}): Promise<JepsenCluster> {
   const members = metaIds(metaSize);
   const logDir = join(dir, 'logs');
   await mkdir(logDir, { recursive: true });
+  const faultDir = join(dir, 'faults');
+  await mkdir(faultDir, { recursive: true });
+  const faketime = faults.clock ? findFaketimeLibrary() : null;
+  if (faults.clock && faketime === null) throw new Error('the clock nemesis needs libfaketime (Debian: apt-get install faketime; or set OPERA_FAKETIME_LIB)');
+  const fsyncArgs = faults.fsync ? [] : ['--no-fsync'];
   const [gatewayPort, sentinelPort, ...rest] = await ports(2 + members.length * 2 + NODE_IDS.length);
   const metaPorts = new Map(members.map((id, i) => [id, { api: rest[2 * i]!, raft: rest[2 * i + 1]! }]));
   const nodePorts = new Map(NODE_IDS.map((id, i) => [id, rest[members.length * 2 + i]!]));
@@ -116,18 +154,42 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3): P
   const processes = new Map<string, ClusterProcess>();
   const unexpectedExits: string[] = [];
   const expectedExit = new Set<string>();
+  const retired = new Set<string>();
+  const exitWaiters = new Map<string, (e: { code: number | null; signal: string | null }) => void>();
   sup.onExit = (p, code, signal) => {
+    const waiter = exitWaiters.get(p.id);
+    if (waiter) {
+      exitWaiters.delete(p.id);
+      const rec = processes.get(p.id);
+      if (rec && rec.proc === p) rec.proc = null;
+      waiter({ code, signal });
+      return;
+    }
     if (expectedExit.delete(p.id)) return;
     unexpectedExits.push(`${p.role} ${p.id} exited (code ${code}, signal ${signal}); see ${p.log}`);
     const rec = processes.get(p.id);
     if (rec && rec.proc === p) rec.proc = null;
   };
   const launch = (rec: ClusterProcess, args: string[]): void => {
-    rec.proc = sup.start(rec.role, rec.id, rec.url, args);
+    const env: NodeJS.ProcessEnv = {};
+    if (rec.clockFile !== null && faketime !== null) {
+      // Every start begins on the true clock: libfaketime measures from the process's start.
+      rec.clock = TRUE_CLOCK;
+      writeClockFile(rec.clockFile, rec.clock);
+      Object.assign(env, faketimeEnv(faketime, rec.clockFile));
+    }
+    if (rec.diskFile !== null) env[DISK_FAULT_ENV] = rec.diskFile;
+    rec.startedAt = Date.now();
+    rec.proc = sup.start(rec.role, rec.id, rec.url, args, env);
     rec.paused = false;
   };
-  const add = (role: DevRole, id: string, url: string, args: string[], firstArgs = args): void => {
-    const rec: ClusterProcess = { role, id, url, args, proc: null, paused: false };
+  const add = (role: DevRole, id: string, url: string, args: string[], firstArgs = args, dataDir: string | null = null): void => {
+    const diskFile = faults.disk && (role === 'meta' || role === 'node') ? join(faultDir, `${id}.disk.json`) : null;
+    if (diskFile !== null) writeFileSync(diskFile, '{"fsyncDelayMs": 0}\n');
+    const rec: ClusterProcess = {
+      role, id, url, args, proc: null, paused: false, dataDir,
+      clockFile: faults.clock ? join(faultDir, `${id}.faketime`) : null, clock: TRUE_CLOCK, startedAt: Date.now(), diskFile,
+    };
     processes.set(id, rec);
     launch(rec, firstArgs);
   };
@@ -143,7 +205,8 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3): P
     }
     for (const id of members) {
       const peerRaft = members.filter((p) => p !== id).map((p) => `${p}=${links.metaLink(id, p).address}`).join(',');
-      add('meta', id, `http://127.0.0.1:${metaPorts.get(id)!.api}`, ['meta', 'start', '--dir', join(metaDir, id), '--no-fsync', '--peer-raft', peerRaft]);
+      const args = ['meta', 'start', '--dir', join(metaDir, id), ...fsyncArgs, '--peer-raft', peerRaft];
+      add('meta', id, `http://127.0.0.1:${metaPorts.get(id)!.api}`, args, args, join(metaDir, id, RAFT_DIR));
     }
     await waitUntil('a meta leader', async () => (await meta.status()).leader !== null, 30_000);
 
@@ -156,9 +219,10 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3): P
       const proxy = await links.addNode(id, port);
       const nodeDir = join(dir, 'nodes', id);
       const args = ['node', 'start', '--listen', `127.0.0.1:${port}`, '--advertise', `http://${proxy.address}`, '--dir', nodeDir,
-        '--lease-ms', String(NODE_LEASE_MS), '--heartbeat-ms', '1000', '--no-fsync'];
+        '--lease-ms', String(NODE_LEASE_MS), '--heartbeat-ms', '1000', ...fsyncArgs,
+        ...(faults.scrubIntervalMs ? ['--scrub-interval', `${Math.ceil(faults.scrubIntervalMs / 1000)}s`] : [])];
       const join_ = mintToken(secrets.authority, { role: 'join', sub: id, iat: now - 5, exp: now + 600 });
-      add('node', id, `http://${proxy.address}`, args, [...args, '--gateway', gateway, '--join-token', join_, '--id', id]);
+      add('node', id, `http://${proxy.address}`, args, [...args, '--gateway', gateway, '--join-token', join_, '--id', id], join(nodeDir, 'data'));
     }
     await waitUntil('every node up in meta', async () => {
       const { state } = await meta.state();
@@ -219,7 +283,41 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3): P
     },
     start(id) {
       const rec = need(id);
-      if (rec.proc === null) launch(rec, rec.args);
+      if (rec.proc === null && !retired.has(id)) launch(rec, rec.args);
+    },
+    awaitExit(id, timeoutMs) {
+      const rec = need(id);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          exitWaiters.delete(id);
+          resolve(null);
+        }, timeoutMs);
+        exitWaiters.set(id, (e) => {
+          clearTimeout(timer);
+          resolve(e);
+        });
+        if (rec.proc === null) {
+          clearTimeout(timer);
+          exitWaiters.delete(id);
+          resolve({ code: null, signal: null });
+        }
+      });
+    },
+    retire(id) {
+      retired.add(id);
+    },
+    setClock(id, spec) {
+      const rec = need(id);
+      if (rec.clockFile === null) throw new Error('this cluster was started without the clock nemesis');
+      rec.clock = spec;
+      writeClockFile(rec.clockFile, spec);
+    },
+    setFsyncDelay(id, delayMs) {
+      const rec = need(id);
+      if (rec.diskFile === null) throw new Error(`${id} has no disk fault file (the cluster was started without the slow-disk nemesis)`);
+      const tmp = `${rec.diskFile}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify({ fsyncDelayMs: delayMs })}\n`);
+      renameSync(tmp, rec.diskFile);
     },
     pause(id) {
       const rec = need(id);

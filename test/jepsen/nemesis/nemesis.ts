@@ -7,6 +7,20 @@ import { prng } from '../../helpers/prng.js';
 import type { Direction, FaultProxy } from '../net/proxy.js';
 import { describeFault, type CrashGroup, type Fault, type PartitionShape, type ProcessTarget, type Step } from './schedule.js';
 import { Flapper } from './flapper.js';
+import { clockError, continuousRate, freezeDrift, TRUE_CLOCK } from './clock.js';
+import { flipMeta, flipNodeValue, tearMetaWal, type Damage } from './storage-damage.js';
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What a storage fault expected of its victim, and whether it happened. */
+export interface StorageCheck {
+  readonly fault: string;
+  readonly target: string;
+  readonly expected: string;
+  /** true: it happened; false: it did not (a violation); null: the damage could not be applied. */
+  readonly ok: boolean | null;
+  readonly detail: string;
+}
 
 export interface NemesisEvent {
   readonly time: number;
@@ -19,11 +33,15 @@ export interface NemesisEvent {
 type Heal = () => Promise<void> | void;
 
 const CRASH_RECOVERY_MS = 60_000;
+/** How long a victim of a storage fault has to refuse (exit) or to log what it found. */
+const STORAGE_CHECK_MS = 60_000;
 /** The low end of the schedule's gap between faults. */
 const MIN_QUIET_MS = 1000;
 
 export class Nemesis {
   readonly events: NemesisEvent[] = [];
+  readonly storageChecks: StorageCheck[] = [];
+  private readonly pendingChecks: Promise<void>[] = [];
   private readonly rand: () => number;
   private stopped: () => boolean = () => false;
 
@@ -99,6 +117,9 @@ export class Nemesis {
   private async apply(f: Fault): Promise<Heal | null> {
     const c = this.cluster;
     if (f.kind === 'crash') return this.crash(f);
+    if (f.kind === 'clock') return this.skewClock(f);
+    if (f.kind === 'slow-disk') return this.slowDisk(f);
+    if (f.kind === 'storage') return this.storage(f);
     if (f.kind === 'bridge') {
       const { bridge, halves } = this.bridgeHalves();
       const cut = halves[0].flatMap((a) => halves[1].flatMap((b) => [c.links.metaLink(a, b), c.links.metaLink(b, a)]));
@@ -158,6 +179,7 @@ export class Nemesis {
         this.log('heal', f, [id], 'resumed');
       };
     }
+    if (f.kind !== 'partition') throw new Error(`unhandled fault ${describeFault(f)}`);
     const proxies = await this.partitionProxies(f.shape);
     if (proxies === null) {
       this.log('skip', f, [], 'no target');
@@ -172,6 +194,154 @@ export class Nemesis {
       for (const { proxy } of proxies.links) proxy.heal();
       this.log('heal', f, proxies.targets);
     };
+  }
+
+  /** Waits for the storage faults' checks still running (each ends within STORAGE_CHECK_MS). */
+  async settleChecks(): Promise<StorageCheck[]> {
+    await Promise.all(this.pendingChecks);
+    return this.storageChecks;
+  }
+
+  /** Steps or drifts one process's clock; the heal puts it back (a node keeps what it drifted: see below). */
+  private async skewClock(f: Fault & { kind: 'clock' }): Promise<Heal | null> {
+    const c = this.cluster;
+    const id = await this.processTarget(f.target);
+    const rec = id === null ? undefined : c.processes.get(id);
+    if (id === null || rec === undefined || rec.proc === null || rec.clockFile === null) {
+      this.log('skip', f, id === null ? [] : [id], rec?.clockFile === null ? 'no clock file (not a clock run)' : 'no live target');
+      return null;
+    }
+    const startedAt = rec.startedAt;
+    const before = rec.clock;
+    const next = f.mode === 'skew' ? { offsetMs: before.offsetMs + f.offsetMs, rate: before.rate } : continuousRate(before, f.rate, startedAt, Date.now());
+    c.setClock(id, next);
+    this.log('start', f, [id], `clock file "${next.offsetMs.toFixed(0)}ms x${next.rate}"`);
+    return () => {
+      if (rec.startedAt !== startedAt) {
+        this.log('heal', f, [id], 'restarted meanwhile: back on the true clock');
+        return;
+      }
+      // A storage node keeps what it drifted (no step: its leases assume a monotonic clock that
+      // never jumps); every other process is put back on the true clock, a step of what it
+      // drifted or was skewed.
+      const node = rec.role === 'node';
+      const healed = f.mode === 'drift' && node ? freezeDrift(rec.clock, startedAt, Date.now()) : f.mode === 'skew' ? before : TRUE_CLOCK;
+      const off = clockError(rec.clock, startedAt, Date.now());
+      c.setClock(id, healed);
+      this.log('heal', f, [id], `was ${off >= 0 ? '+' : ''}${Math.round(off)}ms off; now ${Math.round(clockError(healed, startedAt, Date.now()))}ms`);
+    };
+  }
+
+  private async slowDisk(f: Fault & { kind: 'slow-disk' }): Promise<Heal | null> {
+    const c = this.cluster;
+    let ids: string[];
+    if (f.target === 'meta') ids = [...c.metaIds];
+    else if (f.target === 'all') ids = [...c.metaIds, ...NODE_IDS];
+    else {
+      const id = await this.processTarget(f.target);
+      ids = id === null ? [] : [id];
+    }
+    ids = ids.filter((id) => c.processes.get(id)?.diskFile != null);
+    if (ids.length === 0) {
+      this.log('skip', f, [], 'no target with a disk fault file');
+      return null;
+    }
+    for (const id of ids) c.setFsyncDelay(id, f.delayMs);
+    this.log('start', f, ids);
+    return () => {
+      for (const id of ids) c.setFsyncDelay(id, 0);
+      this.log('heal', f, ids);
+    };
+  }
+
+  private metaCorrupted = false;
+
+  /** kill -9, damage the victim's files, restart; then check that the victim did what it must. */
+  private async storage(f: Fault & { kind: 'storage' }): Promise<Heal | null> {
+    const c = this.cluster;
+    const rand = prng(f.seed);
+    let damage = f.damage;
+    // One member refusing to start leaves a majority; a second would leave meta without one.
+    if (damage === 'flip-meta' && this.metaCorrupted) damage = 'tear-tail';
+    const live = (ids: readonly string[]): string[] => ids.filter((id) => c.processes.get(id)?.proc != null);
+    const victim = damage === 'flip-node' ? this.pick(live(NODE_IDS)) : this.pick(live(c.metaIds));
+    const rec = victim === undefined ? undefined : c.processes.get(victim);
+    if (victim === undefined || rec === undefined || rec.dataDir === null) {
+      this.log('skip', f, [], 'no live target');
+      return null;
+    }
+    const ids = f.crash === 'all' ? live([...c.processes.keys()]) : [victim];
+    this.log('start', f, ids, `victim ${victim}${damage !== f.damage ? ` (${damage}: a member already refused)` : ''}`);
+    await Promise.all(ids.map((id) => c.kill(id)));
+    let done: Damage | null = null;
+    try {
+      if (damage === 'flip-node') {
+        done = await flipNodeValue(rec.dataDir, rand);
+        if (done === null) {
+          // Recent writes are still in LevelDB's log; opening the database turns the log into a
+          // table. One short start (killed again) seals them, then the flip hits a table.
+          c.start(victim);
+          await new Promise((r) => setTimeout(r, 3000));
+          await c.kill(victim);
+          done = await flipNodeValue(rec.dataDir, rand);
+        }
+      } else done = damage === 'flip-meta' ? await flipMeta(rec.dataDir, rand) : await tearMetaWal(rec.dataDir, damage, rand);
+    } catch (err) {
+      this.log('skip', f, [victim], `could not damage: ${(err as Error).message}`);
+    }
+    const label = `${damage} ${victim}`;
+    if (done === null) {
+      this.storageChecks.push({ fault: label, target: victim, expected: 'n/a', ok: null, detail: 'nothing to damage yet (no such record or file)' });
+    }
+    this.log('start', f, [victim], done === null ? 'no damage applied' : `${done.file.slice(c.dir.length + 1)}: ${done.what}`);
+    return async () => {
+      const logFile = join(c.dir, 'logs', `${victim}.log`);
+      const logFrom = await stat(logFile).then((s) => s.size, () => 0);
+      if (done !== null && damage === 'flip-meta') {
+        this.metaCorrupted = true;
+        c.start(victim);
+        const exited = c.awaitExit(victim, STORAGE_CHECK_MS);
+        for (const id of ids) if (id !== victim) c.start(id);
+        const e = await exited;
+        const said = await readFrom(logFile, logFrom);
+        const loud = /corrupt/i.test(said);
+        const ok = e !== null && e.code !== 0 && loud;
+        if (e !== null) c.retire(victim);
+        this.storageChecks.push({
+          fault: label, target: victim, expected: 'refuses to start and says why', ok,
+          detail: e === null ? `still running ${STORAGE_CHECK_MS / 1000} s after a restart on damaged data` : `exited (code ${e.code}, signal ${e.signal})${loud ? ', its log names the corruption' : ', its log does not say "corrupt"'}`,
+        });
+      } else {
+        for (const id of ids) c.start(id);
+        if (done !== null) this.pendingChecks.push(this.watchVictim(label, victim, damage, logFile, logFrom));
+      }
+      const started = this.clock();
+      const serving = await this.waitServing(started + CRASH_RECOVERY_MS);
+      const waited = Math.round(this.clock() - started);
+      this.log('heal', f, ids, serving ? `restarted; serving after ${waited} ms` : `restarted; not serving after ${waited} ms`);
+    };
+  }
+
+  /** After a torn tail: the member cut it and is back in the group. After rot in a node's value: the node found and reported it. */
+  private async watchVictim(label: string, victim: string, damage: string, logFile: string, logFrom: number): Promise<void> {
+    const deadline = this.clock() + STORAGE_CHECK_MS;
+    const pattern = damage === 'flip-node' ? /do not match their digest/ : /cutting a torn tail off the log/;
+    let said = false;
+    let rejoined = damage === 'flip-node';
+    while (this.clock() < deadline && !(said && rejoined)) {
+      said ||= pattern.test(await readFrom(logFile, logFrom));
+      if (!rejoined) {
+        const rec = this.cluster.processes.get(victim);
+        const s = rec?.proc ? await this.cluster.meta.statusOf(rec.url, 1000).catch(() => null) : null;
+        rejoined = s?.role === 'follower' || s?.role === 'leader';
+      }
+      if (!(said && rejoined)) await new Promise((r) => setTimeout(r, 500));
+    }
+    const expected = damage === 'flip-node' ? 'finds the rotten value and reports it (never serves it)' : 'cuts the torn tail on restart and rejoins';
+    const detail = damage === 'flip-node'
+      ? said ? 'its log reports the digest mismatch' : `no digest mismatch reported within ${STORAGE_CHECK_MS / 1000} s`
+      : `${said ? 'cut the torn tail' : 'did not log a cut'}; ${rejoined ? 'back in the group' : 'not back in the group'}`;
+    this.storageChecks.push({ fault: label, target: victim, expected, ok: said && rejoined, detail });
   }
 
   /** Waits for a serving cluster until `deadline` or the end of the run, whichever comes first. */
@@ -248,5 +418,20 @@ export class Nemesis {
         return { targets: [id], links: [{ proxy: links.nodeLink(id), block: both }] };
       }
     }
+  }
+}
+
+/** What a log file gained since byte `from`. */
+async function readFrom(file: string, from: number): Promise<string> {
+  const fh = await open(file, 'r').catch(() => null);
+  if (fh === null) return '';
+  try {
+    const { size } = await fh.stat();
+    if (size <= from) return '';
+    const buf = Buffer.alloc(Math.min(size - from, 8 * 1024 * 1024));
+    await fh.read(buf, 0, buf.length, from);
+    return buf.toString('utf8');
+  } finally {
+    await fh.close();
   }
 }

@@ -4,8 +4,8 @@
 import { prng, randomInt } from '../../helpers/prng.js';
 import { NODE_LEASE_MS } from '../cluster/cluster.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder' | 'bridge';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder', 'bridge'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder' | 'bridge' | 'clock' | 'slow-disk' | 'storage';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder', 'bridge', 'clock', 'slow-disk', 'storage'];
 /** What a run uses unless told otherwise: the kinds whose seeds have been replayed since the start. */
 export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
 
@@ -17,6 +17,37 @@ const FLAP_TARGETS: readonly FlapTarget[] = ['meta-leader', 'primary'];
 /** primary: the inbound link of a partition's primary; nodes: every node's inbound link. */
 export type ReorderTarget = 'primary' | 'nodes';
 const REORDER_TARGETS: readonly ReorderTarget[] = ['primary', 'nodes'];
+
+/**
+ * skew: the process's clock steps by offsetMs and stays there until the heal steps it back.
+ * drift: the process's clock runs at `rate` times real time until the heal.
+ */
+export type ClockMode = 'skew' | 'drift';
+/** Storage nodes drift only within the lease protocol's documented bound (docs/data-plane.md, "Timing assumption"). */
+export const NODE_DRIFT_RATES: readonly number[] = [0.8, 1.25];
+export const DRIFT_RATES: readonly number[] = [0.5, 0.75, 1.5, 2];
+/** Beyond the node lease (2.4 s) and meta's election timeout (1–2 s). */
+export const SKEW_MS: [number, number] = [1000, 15_000];
+
+/** one: a single process's fsyncs; meta: every meta member's; all: every meta member's and node's. */
+export type SlowDiskTarget = 'meta-leader' | 'meta-follower' | 'primary' | 'replica' | 'meta' | 'all';
+const SLOW_DISK_TARGETS: readonly SlowDiskTarget[] = ['meta-leader', 'meta-follower', 'primary', 'replica', 'meta', 'all'];
+/** From a few fsyncs' worth of latency to beyond meta's election timeout and the node lease. */
+export const SLOW_DISK_MS: readonly number[] = [20, 50, 200, 800, 2500, 4000];
+
+/**
+ * What a storage fault does to the files of a process killed -9, before it restarts:
+ * - tear-tail: garbage (zeros or random bytes) after the last record of a meta member's
+ *   active WAL segment: a torn append that was never synced. Cut on restart.
+ * - tear-last: the active segment cut inside its last record (the member alone was
+ *   killed, so the rest of the group holds whatever that record carried). Cut on restart.
+ * - flip-meta: one bit flipped in a meta member's synced, committed data (a record that is
+ *   not the last, or the snapshot file). The member must refuse to start.
+ * - flip-node: one bit flipped in a stored value in a storage node's LevelDB tables. The
+ *   node must never serve it, and must report it.
+ */
+export type StorageDamage = 'tear-tail' | 'tear-last' | 'flip-meta' | 'flip-node';
+const STORAGE_DAMAGE: readonly StorageDamage[] = ['tear-tail', 'tear-last', 'flip-meta', 'flip-node'];
 
 export type ProcessTarget = 'meta-leader' | 'meta-follower' | 'primary' | 'replica' | 'gateway' | 'sentinel';
 const PROCESS_TARGETS: readonly ProcessTarget[] = ['meta-leader', 'meta-follower', 'primary', 'replica', 'gateway', 'sentinel'];
@@ -52,7 +83,11 @@ export type Fault =
    * Meta split in two halves that cannot hear each other, joined by one member that hears
    * both (with 5 members each half plus the bridge is a majority; with 3, a chain x–b–y).
    */
-  | { readonly kind: 'bridge' };
+  | { readonly kind: 'bridge' }
+  | { readonly kind: 'clock'; readonly target: ProcessTarget; readonly mode: ClockMode; readonly offsetMs: number; readonly rate: number }
+  | { readonly kind: 'slow-disk'; readonly target: SlowDiskTarget; readonly delayMs: number }
+  /** kill -9 of every process (crash 'all') or the victim alone ('one'), damage to the victim's files, restart. */
+  | { readonly kind: 'storage'; readonly damage: StorageDamage; readonly crash: 'all' | 'one'; readonly seed: number };
 
 export interface Step {
   /** ms after the start of the run */
@@ -105,6 +140,21 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
     } else if (kind === 'reorder') {
       fault = { kind, target: pick(REORDER_TARGETS), jitterMs: randomInt(rand, 50, 1000) };
       holdMs = randomInt(rand, ...PARTITION_MS);
+    } else if (kind === 'clock') {
+      const target = pick(PROCESS_TARGETS);
+      const node = target === 'primary' || target === 'replica';
+      const mode: ClockMode = node ? 'drift' : pick(['skew', 'drift'] as const);
+      const offsetMs = mode === 'skew' ? (rand() < 0.5 ? -1 : 1) * randomInt(rand, ...SKEW_MS) : 0;
+      fault = { kind, target, mode, offsetMs, rate: mode === 'drift' ? pick(node ? NODE_DRIFT_RATES : DRIFT_RATES) : 1 };
+      holdMs = randomInt(rand, ...PARTITION_MS);
+    } else if (kind === 'slow-disk') {
+      fault = { kind, target: pick(SLOW_DISK_TARGETS), delayMs: pick(SLOW_DISK_MS) };
+      holdMs = randomInt(rand, ...PARTITION_MS);
+    } else if (kind === 'storage') {
+      const damage = pick(STORAGE_DAMAGE);
+      // A cut inside the last record may drop a synced vote or entry: only when the rest of the group kept theirs.
+      fault = { kind, damage, crash: damage === 'tear-last' ? 'one' : pick(['all', 'one'] as const), seed: randomInt(rand, 1, 0x7fffffff) };
+      holdMs = randomInt(rand, ...KILL_DOWN_MS);
     } else {
       fault = { kind, target: pick(PROCESS_TARGETS) };
       holdMs = randomInt(rand, ...(kind === 'pause' ? PAUSE_MS : KILL_DOWN_MS));
@@ -128,6 +178,12 @@ export function describeFault(f: Fault): string {
       return `reorder ${f.target} jitter ${f.jitterMs}ms`;
     case 'bridge':
       return 'bridge';
+    case 'clock':
+      return f.mode === 'skew' ? `clock ${f.target} skew ${f.offsetMs > 0 ? '+' : ''}${f.offsetMs}ms` : `clock ${f.target} drift x${f.rate}`;
+    case 'slow-disk':
+      return `slow-disk ${f.target} ${f.delayMs}ms`;
+    case 'storage':
+      return `storage ${f.damage} (crash ${f.crash})`;
     default:
       return `${f.kind} ${f.target}`;
   }

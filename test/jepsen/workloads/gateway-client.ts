@@ -60,8 +60,8 @@ export async function readObject(g: GatewayTarget, key: string): Promise<Outcome
 export type WriteCondition = { readonly ifMatch: number } | { readonly ifNoneMatch: true } | null;
 
 /** ok(true): written; ok(false): the condition did not hold (412). */
-export async function writeObject(g: GatewayTarget, key: string, value: string, cond: WriteCondition): Promise<Outcome<boolean>> {
-  const headers: Record<string, string> = { 'content-type': 'text/plain' };
+export async function writeObject(g: GatewayTarget, key: string, value: string, cond: WriteCondition, contentType = 'text/plain'): Promise<Outcome<boolean>> {
+  const headers: Record<string, string> = { 'content-type': contentType };
   if (cond && 'ifMatch' in cond) headers['if-match'] = `"${cond.ifMatch}"`;
   if (cond && 'ifNoneMatch' in cond) headers['if-none-match'] = '*';
   const r = await call(g, objectUrl(g, key), { method: 'PUT', body: value, headers });
