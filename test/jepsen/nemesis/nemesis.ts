@@ -281,7 +281,10 @@ export class Nemesis {
           // Recent writes are still in LevelDB's log; opening the database turns the log into a
           // table. One short start (killed again) seals them, then the flip hits a table.
           c.start(victim);
-          await new Promise((r) => setTimeout(r, 3000));
+          const until = this.clock() + 30_000;
+          while (this.clock() < until && !(await fetch(`${rec.url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false))) {
+            await new Promise((r) => setTimeout(r, 300));
+          }
           await c.kill(victim);
           done = await flipNodeValue(rec.dataDir, rand);
         }
