@@ -28,7 +28,13 @@ export type BatchPutResult =
   | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
 
 const RETRYABLE = new Set(['stale-epoch', 'not-primary', 'not-enough-replicas', 'unreachable', 'no-primary']);
-const ATTEMPTS = 8;
+/**
+ * A batch keeps trying for this long (and at least 8 times): a bulk load should ride out a
+ * replica dropped from the in-sync set under load, which comes back only after it has
+ * copied the partition again, often longer than a few quick retries.
+ */
+export const BATCH_RETRY_MS = 120_000;
+const MIN_ATTEMPTS = 8;
 
 export async function putBatch(
   access: GatewayAccess, map: PartitionMapSource, keys: KeyService, partition: number, items: readonly BatchPutItem[],
@@ -44,7 +50,8 @@ export async function putBatch(
   const body = Buffer.from(JSON.stringify({ items: sealed }), 'utf8');
   let lastError: unknown;
   let renewed = false;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  const deadline = Date.now() + BATCH_RETRY_MS;
+  for (let attempt = 0; attempt < MIN_ATTEMPTS || Date.now() < deadline; attempt++) {
     const route = await map.partition(partition);
     const sent = access.token;
     try {
@@ -62,7 +69,7 @@ export async function putBatch(
         if (await access.renew(sent)) continue;
       }
       if (!(RETRYABLE.has(err.code) || err.status === 503)) throw err;
-      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(attempt, 5))));
       await map.refresh();
     }
   }

@@ -29,7 +29,7 @@ const MAX_QUEUED = 50_000;
 export class ImportCommand extends GatewayClientCommand {
   static override paths = [['import']];
   static override usage = OperaCommand.Usage({
-    description: 'Bulk-load NDJSON records {"key": ..., "value": ...} (gzip allowed); re-running skips what is stored',
+    description: 'Bulk-load NDJSON records {"key": ..., "value": ...} (gzip allowed); re-running skips what is stored. A batch refused for a temporary reason (a replica catching up, a new primary) is sent again for up to 2 minutes before its records count as failed',
     examples: [['The Hipparcos catalogue', 'opera import hipparcos-stars.ndjson.gz']],
   });
   file = Option.String({ required: true });
