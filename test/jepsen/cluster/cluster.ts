@@ -27,7 +27,7 @@ function metaIds(size: MetaSize): string[] {
 export const NODE_IDS = ['n1', 'n2', 'n3'] as const;
 /** A node's read lease; pauses longer than this (and than meta's election timeout) test stale leaders. */
 export const NODE_LEASE_MS = 2400;
-const PARTITIONS = 8;
+export const PARTITIONS = 8;
 
 export interface ClusterProcess {
   readonly role: DevRole;

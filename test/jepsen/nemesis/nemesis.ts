@@ -2,7 +2,7 @@
 // meta now, which node is a primary now), applies the fault, heals it after its hold,
 // and logs both with the history's clock. Everything is healed at the end, whatever
 // happened.
-import { NODE_IDS, type JepsenCluster } from '../cluster/cluster.js';
+import { NODE_IDS, PARTITIONS, type JepsenCluster } from '../cluster/cluster.js';
 import { prng } from '../../helpers/prng.js';
 import type { Direction, FaultProxy } from '../net/proxy.js';
 import { describeFault, type CrashGroup, type Fault, type PartitionShape, type ProcessTarget, type Step } from './schedule.js';
@@ -330,9 +330,18 @@ export class Nemesis {
     const deadline = this.clock() + STORAGE_CHECK_MS;
     const pattern = damage === 'flip-node' ? /do not match their digest/ : /cutting a torn tail off the log/;
     let said = false;
+    let recopied = false;
     let rejoined = damage === 'flip-node';
     while (this.clock() < deadline && !(said && rejoined)) {
-      said ||= pattern.test(await readFrom(logFile, logFrom));
+      const text = await readFrom(logFile, logFrom);
+      said ||= pattern.test(text);
+      if (damage === 'flip-node') {
+        // A node down long enough is repaired before any read or scrub reaches the rot: every
+        // partition it holds is copied afresh from the others, and the rotten copy is gone.
+        const copied = new Set([...text.matchAll(/"partition":(\d+),[^\n]*"msg":"partition copied; now an in-sync replica"/g)].map((m) => m[1]));
+        recopied = copied.size >= PARTITIONS;
+        if (recopied) break;
+      }
       if (!rejoined) {
         const rec = this.cluster.processes.get(victim);
         const s = rec?.proc ? await this.cluster.meta.statusOf(rec.url, 1000).catch(() => null) : null;
@@ -340,11 +349,11 @@ export class Nemesis {
       }
       if (!(said && rejoined)) await new Promise((r) => setTimeout(r, 500));
     }
-    const expected = damage === 'flip-node' ? 'finds the rotten value and reports it (never serves it)' : 'cuts the torn tail on restart and rejoins';
+    const expected = damage === 'flip-node' ? 'finds the rotten value and reports it, or has every partition copied afresh (never serves it)' : 'cuts the torn tail on restart and rejoins';
     const detail = damage === 'flip-node'
-      ? said ? 'its log reports the digest mismatch' : `no digest mismatch reported within ${STORAGE_CHECK_MS / 1000} s`
+      ? said ? 'its log reports the digest mismatch' : recopied ? `every partition copied afresh by repair (the rotten copy replaced) before a scrub found it` : `no digest mismatch reported and not repaired within ${STORAGE_CHECK_MS / 1000} s`
       : `${said ? 'cut the torn tail' : 'did not log a cut'}; ${rejoined ? 'back in the group' : 'not back in the group'}`;
-    this.storageChecks.push({ fault: label, target: victim, expected, ok: said && rejoined, detail });
+    this.storageChecks.push({ fault: label, target: victim, expected, ok: (said || recopied) && rejoined, detail });
   }
 
   /** Waits for a serving cluster until `deadline` or the end of the run, whichever comes first. */
