@@ -1,8 +1,12 @@
 // The proxied links of a Jepsen cluster: one proxy per ordered pair of meta members
 // (member A dials member B's Raft port through proxy "A->B", so A's messages to B travel
 // on that link only), and one inbound proxy per storage node (the URL it advertises, so
-// every client, gateway, sentinel and peer reaches the node through it).
-import { FaultProxy } from '../net/proxy.js';
+// every client, gateway, sentinel and peer reaches the node through it). Meta links know
+// the Raft transport's framing, so the nemesis can duplicate whole messages on them.
+import { FaultProxy, type FrameOptions } from '../net/proxy.js';
+
+/** How a meta link's forward stream is framed (src/meta/transport/handshake.ts): duplication skips the handshake. */
+export const META_FRAMES: FrameOptions = { skip: 2 };
 
 export class Links {
   readonly meta = new Map<string, FaultProxy>();
@@ -13,7 +17,8 @@ export class Links {
   }
 
   async addMeta(from: string, to: string, raftPort: number): Promise<FaultProxy> {
-    const p = new FaultProxy(Links.metaKey(from, to), { host: '127.0.0.1', port: raftPort });
+    // Raft frames: the first two a dialler sends (HELLO, PROOF) are the handshake.
+    const p = new FaultProxy(Links.metaKey(from, to), { host: '127.0.0.1', port: raftPort }, META_FRAMES);
     await p.start();
     this.meta.set(p.name, p);
     return p;

@@ -120,6 +120,15 @@ export class Nemesis {
     if (f.kind === 'clock') return this.skewClock(f);
     if (f.kind === 'slow-disk') return this.slowDisk(f);
     if (f.kind === 'storage') return this.storage(f);
+    if (f.kind === 'duplicate') {
+      const links = [...new Set(c.links.meta.values())];
+      this.log('start', f, c.metaIds.slice());
+      for (const p of links) p.duplicate(f.probability, this.rand);
+      return () => {
+        for (const p of links) p.heal();
+        this.log('heal', f, c.metaIds.slice(), `${links.reduce((n, p) => n + p.duplicated, 0)} frames sent twice so far`);
+      };
+    }
     if (f.kind === 'bridge') {
       const { bridge, halves } = this.bridgeHalves();
       const cut = halves[0].flatMap((a) => halves[1].flatMap((b) => [c.links.metaLink(a, b), c.links.metaLink(b, a)]));

@@ -4,8 +4,8 @@
 import { prng, randomInt } from '../../helpers/prng.js';
 import { NODE_LEASE_MS } from '../cluster/cluster.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder' | 'bridge' | 'clock' | 'slow-disk' | 'storage';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder', 'bridge', 'clock', 'slow-disk', 'storage'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder' | 'bridge' | 'clock' | 'slow-disk' | 'storage' | 'duplicate';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder', 'bridge', 'clock', 'slow-disk', 'storage', 'duplicate'];
 /** What a run uses unless told otherwise: the kinds whose seeds have been replayed since the start. */
 export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
 
@@ -84,6 +84,8 @@ export type Fault =
    * both (with 5 members each half plus the bridge is a majority; with 3, a chain x–b–y).
    */
   | { readonly kind: 'bridge' }
+  /** Every meta Raft link sends each message frame twice with this probability (the handshake never). */
+  | { readonly kind: 'duplicate'; readonly probability: number }
   | { readonly kind: 'clock'; readonly target: ProcessTarget; readonly mode: ClockMode; readonly offsetMs: number; readonly rate: number }
   | { readonly kind: 'slow-disk'; readonly target: SlowDiskTarget; readonly delayMs: number }
   /** kill -9 of every process (crash 'all') or the victim alone ('one'), damage to the victim's files, restart. */
@@ -137,6 +139,9 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
     } else if (kind === 'bridge') {
       fault = { kind };
       holdMs = randomInt(rand, ...PARTITION_MS);
+    } else if (kind === 'duplicate') {
+      fault = { kind, probability: randomInt(rand, 10, 60) / 100 };
+      holdMs = randomInt(rand, ...PARTITION_MS);
     } else if (kind === 'reorder') {
       fault = { kind, target: pick(REORDER_TARGETS), jitterMs: randomInt(rand, 50, 1000) };
       holdMs = randomInt(rand, ...PARTITION_MS);
@@ -178,6 +183,8 @@ export function describeFault(f: Fault): string {
       return `reorder ${f.target} jitter ${f.jitterMs}ms`;
     case 'bridge':
       return 'bridge';
+    case 'duplicate':
+      return `duplicate meta frames p=${f.probability}`;
     case 'clock':
       return f.mode === 'skew' ? `clock ${f.target} skew ${f.offsetMs > 0 ? '+' : ''}${f.offsetMs}ms` : `clock ${f.target} drift x${f.rate}`;
     case 'slow-disk':

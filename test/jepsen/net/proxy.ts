@@ -2,6 +2,13 @@
 // forwards every connection to one target. The test can block either direction (bytes
 // are held, as packets retransmitted by TCP would be, and delivered on heal), or delay
 // them, preserving order. Faults apply at once to open connections and to new ones.
+//
+// Duplication needs message boundaries, which a byte stream does not have: a proxy made
+// with `frames` reads the forward stream as u32-length-prefixed frames (meta's Raft
+// transport, src/meta/transport/) and can send a whole frame twice. The first `skip`
+// frames of each connection (the authentication handshake) are never duplicated. An
+// HTTP stream is never duplicated: a request sent twice on one connection is not a
+// retried request but a broken stream (retries are the workloads' business).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /** forward: bytes from the dialler to the target; backward: the answers. */
@@ -17,6 +24,8 @@ export interface LinkFault {
    */
   readonly jitterMs?: number;
   readonly rand?: () => number;
+  /** Probability that a whole forward frame is sent twice (proxies made with `frames` only). */
+  readonly duplicate?: number;
 }
 
 export const NO_FAULT: LinkFault = { block: new Set(), delayMs: 0 };
@@ -76,13 +85,56 @@ class Flow {
   }
 }
 
+/** The forward stream's framing, for duplication. */
+export interface FrameOptions {
+  /** Frames at the start of each connection that are never duplicated (a handshake). */
+  readonly skip: number;
+}
+
+/** A frame longer than this is not believed: the connection is passed through as bytes. */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+/** Cuts a byte stream into u32-length-prefixed frames (prefix included). */
+class FrameSplitter {
+  private buf: Buffer = Buffer.alloc(0);
+  /** Set when a length made no sense: everything after is passed on as it comes. */
+  raw = false;
+  count = 0;
+
+  push(chunk: Buffer): Buffer[] {
+    if (this.raw) return [chunk];
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const out: Buffer[] = [];
+    while (this.buf.length >= 4) {
+      const size = 4 + this.buf.readUInt32BE(0);
+      if (size > MAX_FRAME_BYTES) {
+        this.raw = true;
+        out.push(this.buf);
+        this.buf = Buffer.alloc(0);
+        return out;
+      }
+      if (this.buf.length < size) break;
+      out.push(this.buf.subarray(0, size));
+      this.buf = this.buf.subarray(size);
+      this.count++;
+    }
+    return out;
+  }
+}
+
 export class FaultProxy {
   private server: Server | null = null;
+  private duplicatedFrames = 0;
   private readonly conns = new Set<{ client: Socket; upstream: Socket; flows: Flow[] }>();
   private current: LinkFault = NO_FAULT;
   private portNumber = 0;
 
-  constructor(readonly name: string, private readonly target: { host: string; port: number }) {}
+  constructor(readonly name: string, private readonly target: { host: string; port: number }, private readonly frames: FrameOptions | null = null) {}
+
+  /** Frames sent twice so far. */
+  get duplicated(): number {
+    return this.duplicatedFrames;
+  }
 
   /** Listens on 127.0.0.1 (port 0: any free port); returns the port. */
   async start(port = 0): Promise<number> {
@@ -127,6 +179,12 @@ export class FaultProxy {
     this.set({ ...this.current, jitterMs: Math.max(0, maxMs), rand });
   }
 
+  /** Sends each forward frame after the handshake twice with this probability (a proxy made with `frames`). */
+  duplicate(probability: number, rand: () => number = Math.random): void {
+    if (this.frames === null) throw new Error(`proxy ${this.name} carries a byte stream: it cannot duplicate messages`);
+    this.set({ ...this.current, duplicate: Math.min(1, Math.max(0, probability)), rand });
+  }
+
   /** No fault: held bytes are delivered. */
   heal(): void {
     this.set(NO_FAULT);
@@ -167,7 +225,22 @@ export class FaultProxy {
     const backward = new Flow(client, () => this.current, 'backward', cut);
     conn.flows.push(forward, backward);
     this.conns.add(conn);
-    client.on('data', (b: Buffer) => forward.push(b));
+    const splitter = this.frames === null ? null : new FrameSplitter();
+    const skip = this.frames?.skip ?? 0;
+    client.on('data', (b: Buffer) => {
+      if (splitter === null) return forward.push(b);
+      const frames = splitter.push(b);
+      // The number of the first of these frames on this connection (1 = the first one).
+      const first = splitter.count - frames.length + 1;
+      frames.forEach((frame, i) => {
+        forward.push(frame);
+        const f = this.current;
+        if (!splitter.raw && first + i > skip && f.duplicate && (f.rand ?? Math.random)() < f.duplicate) {
+          this.duplicatedFrames++;
+          forward.push(frame);
+        }
+      });
+    });
     upstream.on('data', (b: Buffer) => backward.push(b));
     // A closed side closes the other once the close gets through; an error is a close.
     let clientClosed = false;

@@ -21,7 +21,7 @@ import type { MetaState } from '../../../src/meta/types.js';
 import { prng } from '../../helpers/prng.js';
 import { canonicalJson, checkConvergence, checkLeaders, checkPrimaries, type MapSample, type StateSample, type StatusSample } from '../checker/meta.js';
 import { NODE_LEASE_MS, type JepsenCluster } from '../cluster/cluster.js';
-import { Links } from '../cluster/links.js';
+import { Links, META_FRAMES } from '../cluster/links.js';
 import { FaultProxy } from '../net/proxy.js';
 import type { Verdict } from '../verdicts.js';
 
@@ -227,7 +227,7 @@ export class MetaWorkload {
     const known = status.members.filter((m) => m.url && m.raft).map((m) => ({ id: m.id, api: new URL(m.url!).host, raft: m.raft! }));
     const apiPort = await freePort();
     const raftPort = await freePort();
-    const inbound = new FaultProxy(`*->${id}`, { host: '127.0.0.1', port: raftPort });
+    const inbound = new FaultProxy(`*->${id}`, { host: '127.0.0.1', port: raftPort }, META_FRAMES);
     await inbound.start();
     // Everyone dials the new member's recorded address: its inbound proxy.
     for (const m of known) c.links.meta.set(Links.metaKey(m.id, id), inbound);
