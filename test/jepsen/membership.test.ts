@@ -1,7 +1,7 @@
 // The quick pass of the newer workloads in `npm test`: five meta members; the
 // exactly-once counter workload and the meta workload (members added, promoted, removed,
-// the leader too; leadership moved; a storage node joins, drains and leaves) under kills
-// and partitions of the meta leader and the nodes; every check must hold. The seed is
+// the leader too; leadership moved; a storage node joins, drains and leaves) under kills,
+// partitions and duplicated Raft messages; every check must hold. The seed is
 // fixed and printed; JEPSEN_MEMBERSHIP_SEED=<n> runs another one. The results folder is
 // kept on failure.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,11 +13,11 @@ import { runJepsen } from './run.js';
 const SEED = Number(process.env['JEPSEN_MEMBERSHIP_SEED'] ?? 13);
 const TIME_MS = Number(process.env['JEPSEN_MEMBERSHIP_TIME_MS'] ?? 25_000);
 
-t.test(`exactly-once and meta membership under kill and partition, 5 members (seed ${SEED})`, { timeout: 600_000 }, async (t) => {
+t.test(`exactly-once and meta membership under kill, partition and duplicate, 5 members (seed ${SEED})`, { timeout: 600_000 }, async (t) => {
   const out = await mkdtemp(join(tmpdir(), `opera-jepsen-membership-${SEED}-`));
   t.comment(`seed ${SEED}; results in ${out}`);
   const report = await runJepsen({
-    seed: SEED, timeMs: TIME_MS, workloads: ['exactly-once', 'meta'], nemesis: ['kill', 'partition'], metaSize: 5, out,
+    seed: SEED, timeMs: TIME_MS, workloads: ['exactly-once', 'meta'], nemesis: ['kill', 'partition', 'duplicate'], metaSize: 5, out,
     log: (line) => t.comment(line),
   });
   for (const n of report.notes) t.comment(`note: ${n}`);
@@ -28,5 +28,5 @@ t.test(`exactly-once and meta membership under kill and partition, 5 members (se
   }
   t.ok(report.ops > 0, `${report.ops} operations`);
   if (report.valid) await rm(out, { recursive: true, force: true });
-  else t.comment(`kept ${out} (replay with npm run jepsen -- --seed ${SEED} --time ${TIME_MS / 1000}s --meta 5 --workload exactly-once,meta --nemesis kill,partition)`);
+  else t.comment(`kept ${out} (replay with npm run jepsen -- --seed ${SEED} --time ${TIME_MS / 1000}s --meta 5 --workload exactly-once,meta --nemesis kill,partition,duplicate)`);
 });
