@@ -27,6 +27,8 @@ t.test(`exactly-once and meta membership under kill, partition and duplicate, 5 
     t.ok(report.verdicts.some((v) => v.check === check), `${check} was checked`);
   }
   t.ok(report.ops > 0, `${report.ops} operations`);
+  const once = report.verdicts.find((v) => v.check === 'exactly-once counters');
+  t.match(once?.detail ?? '', /^[1-9]\d* adds retried after an unknown outcome, [1-9]\d* sent twice on purpose/, 'adds were retried after lost answers and sent twice');
   if (report.valid) await rm(out, { recursive: true, force: true });
   else t.comment(`kept ${out} (replay with npm run jepsen -- --seed ${SEED} --time ${TIME_MS / 1000}s --meta 5 --workload exactly-once,meta --nemesis kill,partition,duplicate)`);
 });

@@ -2,7 +2,8 @@
 // (POST /v1/counters/:name), each add with its own (client id, sequence). After a
 // timeout, a lost connection or a 5xx, a worker sends the same add again, with the same
 // pair, until it gets a definite answer; an add that never gets one by the retry deadline
-// is recorded as unknown. One acknowledged add in four is sent once more on purpose (a
+// is recorded as unknown. One first attempt in ten times out after 1-30 ms on purpose
+// (the answer is lost, the add may have been applied). One acknowledged add in four is sent once more on purpose (a
 // duplicated request: what a client that lost the answer, or a proxy that replays a
 // request, would send), and every answer to an add is recorded. After heal, a final
 // read of each counter. The check is checker/exactly-once.ts.
@@ -26,6 +27,7 @@ export interface ExactlyOnceOptions {
 
 const COUNTERS = 2;
 const DUPLICATE_EVERY = 4;
+const IMPATIENT_SHARE = 0.1;
 const DEFAULT_RETRY_GRACE_MS = 60_000;
 
 export function counterNames(ctx: { seed: number; prefix: string }): string[] {
@@ -39,13 +41,13 @@ type Answer = { kind: 'value'; value: number } | { kind: 'refused'; error: strin
 /** Refusals that happen before anything is forwarded: nothing was applied by this attempt. */
 const DEFINITE_REFUSALS = new Set([400, 401, 403, 413, 415, 429]);
 
-async function postAdd(g: GatewayTarget, counter: string, clientId: string, seq: number): Promise<Answer> {
+async function postAdd(g: GatewayTarget, counter: string, clientId: string, seq: number, timeoutMs = g.timeoutMs): Promise<Answer> {
   try {
     const res = await fetch(`${g.url}/v1/counters/${encodeURIComponent(counter)}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${g.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ clientId, seq }),
-      signal: AbortSignal.timeout(g.timeoutMs),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     let body: { value?: unknown; error?: { code?: string } } = {};
@@ -62,7 +64,7 @@ async function postAdd(g: GatewayTarget, counter: string, clientId: string, seq:
   } catch (err) {
     const e = err as Error;
     const cause = e.cause as (Error & { code?: string }) | undefined;
-    return { kind: 'unknown', error: e.name === 'TimeoutError' ? `timeout after ${g.timeoutMs} ms` : `${e.name}: ${cause?.message ?? e.message}` };
+    return { kind: 'unknown', error: e.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : `${e.name}: ${cause?.message ?? e.message}` };
   }
 }
 
@@ -90,7 +92,10 @@ async function worker(ctx: WorkloadContext, h: ExactlyOnceHistory, w: number, op
       attempts++;
       // The teeth: every attempt after the first is a new add under a fresh sequence.
       const sent = opts.freshSeq && attempt > 0 ? nextSeq++ : seq;
-      const a = await postAdd(ctx.gateway, counter, clientId, sent);
+      // One first attempt in ten gives up after a few ms, as an impatient client would: the
+      // add may well be applied, and the retry must find its answer, faults or not.
+      const impatient = attempt === 0 && rand() < IMPATIENT_SHARE ? 1 + Math.floor(rand() * 30) : undefined;
+      const a = await postAdd(ctx.gateway, counter, clientId, sent, impatient);
       if (a.kind === 'value') {
         values.push(a.value);
         break;
