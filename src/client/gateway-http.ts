@@ -1,5 +1,7 @@
 // JSON calls to the gateway with a bearer token; errors become GatewayError with the
 // server's code, so callers can tell "retry" from "refused".
+import { httpRequest, readText } from '../common/http-request.js';
+
 export class GatewayError extends Error {
   constructor(message: string, readonly status: number, readonly code: string) {
     super(message);
@@ -22,20 +24,30 @@ export async function gatewayJson<T>(access: GatewayAccess, method: string, path
   const url = access.gateway.replace(/\/$/, '') + path;
   for (let attempt = 0; ; attempt++) {
     const token = access.token;
-    let res: Response;
+    let status: number;
+    let text: string;
     try {
-      res = await fetch(url, {
-        method,
+      const res = await httpRequest(method, url, {
         headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
+      status = res.status;
+      text = await readText(res.body);
     } catch (err) {
       throw new GatewayError(`cannot reach the gateway at ${access.gateway}: ${(err as Error).message}`, 503, 'unreachable');
     }
-    const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-    if (res.status === 401 && attempt === 0 && access.renew !== undefined && (await access.renew(token))) continue;
-    if (!res.ok) throw new GatewayError(json?.error?.message ?? `HTTP ${res.status}`, res.status, json?.error?.code ?? 'http-error');
+    const json = parseJson(text) as { error?: { code: string; message: string } } | null;
+    if (status === 401 && attempt === 0 && access.renew !== undefined && (await access.renew(token))) continue;
+    if (status < 200 || status >= 300) throw new GatewayError(json?.error?.message ?? `HTTP ${status}`, status, json?.error?.code ?? 'http-error');
     return json as T;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
   }
 }

@@ -1,32 +1,35 @@
-// One HTTP exchange with another node over node:http with a keep-alive agent. Replication
-// calls sit on the path of every write: fetch() (undici, WHATWG streams) cost about four
-// times the CPU of node:http per request here (docs/benchmark-notes.md), on both sides.
+// One HTTP exchange over node:http (node:https for https: URLs) with keep-alive agents.
+// Node-to-node replication and the client's key calls sit on the path of every write and
+// read: fetch() (undici, WHATWG streams) cost about four times the CPU of node:http per
+// request here, and buffered streamed request bodies without bound (docs/benchmark-notes.md).
 import { Agent, request, type IncomingMessage } from 'node:http';
+import { Agent as TlsAgent, request as tlsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-export interface PeerResponse {
+export interface HttpAnswer {
   readonly status: number;
   header(name: string): string | null;
   /** Read it to its end, or abort the request's signal. */
   readonly body: IncomingMessage;
 }
 
-export interface PeerRequest {
+export interface HttpCall {
   readonly headers: Record<string, string>;
   readonly body?: string | AsyncIterable<Uint8Array>;
   readonly signal: AbortSignal;
 }
 
-/** Peers are few; their connections are kept and reused. */
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 64 });
 
 /** Resolves with the answer's status and headers; rejects on a transport error or abort. */
-export function peerRequest(method: string, url: string, opts: PeerRequest): Promise<PeerResponse> {
+export function httpRequest(method: string, url: string, opts: HttpCall): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: opts.headers, signal: opts.signal }, (res) => {
-      resolve({ status: res.statusCode ?? 0, header: (name) => headerOf(res, name), body: res });
-    });
+    const tls = url.startsWith('https:');
+    const options = { method, headers: opts.headers, signal: opts.signal };
+    const onAnswer = (res: IncomingMessage): void => resolve({ status: res.statusCode ?? 0, header: (name) => headerOf(res, name), body: res });
+    const req = tls ? tlsRequest(url, { ...options, agent: tlsAgent }, onAnswer) : request(url, { ...options, agent }, onAnswer);
     req.on('error', reject);
     if (opts.body === undefined) req.end();
     else if (typeof opts.body === 'string') req.end(opts.body);

@@ -2,7 +2,7 @@
 // epoch start, beacons, replication batches, status, op and partition pulls. Every call
 // has a deadline; answers are checked before use.
 import { isRecord } from '../secure-file.js';
-import { peerRequest, readText, type PeerResponse } from './peer-http.js';
+import { httpRequest, readText, type HttpAnswer } from '../../common/http-request.js';
 
 export class PeerError extends Error {
   constructor(
@@ -90,9 +90,9 @@ export class PeerClient {
     return answer(res);
   }
 
-  async #send(method: string, url: string, opts: { body?: string | AsyncIterable<Uint8Array>; contentType?: string; signal: AbortSignal }): Promise<PeerResponse> {
+  async #send(method: string, url: string, opts: { body?: string | AsyncIterable<Uint8Array>; contentType?: string; signal: AbortSignal }): Promise<HttpAnswer> {
     try {
-      return await peerRequest(method, url, {
+      return await httpRequest(method, url, {
         headers: { authorization: `Bearer ${this.token()}`, ...(opts.contentType ? { 'content-type': opts.contentType } : {}) },
         ...(opts.body !== undefined ? { body: opts.body } : {}),
         signal: opts.signal,
@@ -103,7 +103,7 @@ export class PeerClient {
   }
 }
 
-async function answer(res: PeerResponse): Promise<Record<string, unknown>> {
+async function answer(res: HttpAnswer): Promise<Record<string, unknown>> {
   let json: unknown = null;
   try {
     json = JSON.parse(await readText(res.body));
