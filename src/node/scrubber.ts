@@ -55,21 +55,44 @@ export class Scrubber {
     const reported: number[] = [];
     if (map === null) return { checked, corrupt, reported };
     for (let p = 0; p < map.partitions.length; p++) {
-      const role = this.roles.roleOf(p);
-      if (role !== 'primary' && role !== 'replica') continue;
-      const state = await ctx.store.partitionState(p);
-      if (state === null || state.status !== 'active') continue;
-      const result = await ctx.store.scrub(p);
-      checked += result.checked;
-      ctx.metrics.scrubChecked.inc({}, result.checked);
-      if (result.corrupt.length === 0) continue;
-      corrupt.push(...result.corrupt);
-      for (const c of result.corrupt) ctx.metrics.scrubCorrupt.inc({ reason: c.reason });
-      ctx.log.error({ partition: p, corrupt: result.corrupt }, 'scrub found stored bytes that do not match their digest');
-      if (await this.#report(p)) reported.push(p);
+      const one = await this.#scrubPartition(p);
+      checked += one.checked;
+      corrupt.push(...one.corrupt);
+      reported.push(...one.reported);
     }
     ctx.metrics.scrubRuns.inc({});
     return { checked, corrupt, reported };
+  }
+
+  /**
+   * A read found rot in this partition: scrub it now rather than at the next pass, so the
+   * copy leaves the in-sync set and is replaced from a peer without waiting (one check per
+   * partition at a time; reads of the same rot meanwhile add nothing).
+   */
+  checkPartition(partition: number): void {
+    if (this.#suspect.has(partition)) return;
+    this.#suspect.add(partition);
+    void this.#scrubPartition(partition)
+      .catch((err: Error) => this.ctx.log.error({ err, partition }, 'scrub after a corrupt read failed'))
+      .finally(() => this.#suspect.delete(partition));
+  }
+
+  readonly #suspect = new Set<number>();
+
+  async #scrubPartition(p: number): Promise<ScrubReport> {
+    const { ctx } = this;
+    const none: ScrubReport = { checked: 0, corrupt: [], reported: [] };
+    const role = this.roles.roleOf(p);
+    if (role !== 'primary' && role !== 'replica') return none;
+    const state = await ctx.store.partitionState(p);
+    if (state === null || state.status !== 'active') return none;
+    const result = await ctx.store.scrub(p);
+    ctx.metrics.scrubChecked.inc({}, result.checked);
+    if (result.corrupt.length === 0) return { ...none, checked: result.checked };
+    for (const c of result.corrupt) ctx.metrics.scrubCorrupt.inc({ reason: c.reason });
+    ctx.log.error({ partition: p, corrupt: result.corrupt }, 'scrub found stored bytes that do not match their digest');
+    const reported = (await this.#report(p)) ? [p] : [];
+    return { checked: result.checked, corrupt: result.corrupt, reported };
   }
 
   /** Leaves the in-sync set so that the partition is copied again; false when that cannot help. */

@@ -102,7 +102,7 @@ export class StorageNode {
     roles = new PartitionRoles(ctx, learners, options.dropGraceMs);
     const scrubber = new Scrubber(ctx, roles, options.scrubIntervalMs);
     const gate = new RequestGate();
-    const routes = [...nodeRoutes(ctx, roles, scrubber, gate), ...objectRoutes(ctx, roles, options.limits), ...batchRoutes(ctx, roles), ...replicationRoutes(ctx, roles, learners)];
+    const routes = [...nodeRoutes(ctx, roles, scrubber, gate), ...objectRoutes(ctx, roles, options.limits, (p) => scrubber.checkPartition(p)), ...batchRoutes(ctx, roles), ...replicationRoutes(ctx, roles, learners)];
     const app = nodeApp({
       routes, metrics, log, gate,
       auth: { authorityPublicKey: credentials.authorityPublicKey, isRevoked: (id) => node.#revoked.has(id) },

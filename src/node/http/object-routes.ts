@@ -25,8 +25,9 @@ const READ_ROLES = ['client', 'admin', 'gateway', 'node'] as const;
 const OBJECT = /^\/v1\/partitions\/(\d{1,6})\/objects\/(.+)$/;
 const LIST = /^\/v1\/partitions\/(\d{1,6})\/objects\/?$/;
 
-export function objectRoutes(ctx: NodeContext, roles: PartitionRoles, limits: NodeLimits): RouteSpec[] {
-  const h = new ObjectHandlers(ctx, roles, limits);
+/** `onCorrupt`: a read found stored bytes that do not match their digest in this partition. */
+export function objectRoutes(ctx: NodeContext, roles: PartitionRoles, limits: NodeLimits, onCorrupt: (partition: number) => void = () => {}): RouteSpec[] {
+  const h = new ObjectHandlers(ctx, roles, limits, onCorrupt);
   return [
     { method: ['PUT'], pattern: OBJECT, name: '/v1/partitions/{p}/objects/{key}', roles: DATA_ROLES, handler: (k, [p, key]) => h.put(k, p!, key!) },
     { method: ['GET', 'HEAD'], pattern: OBJECT, name: '/v1/partitions/{p}/objects/{key}', roles: READ_ROLES, handler: (k, [p, key]) => h.get(k, p!, key!) },
@@ -40,6 +41,7 @@ class ObjectHandlers {
     private readonly ctx: NodeContext,
     private readonly roles: PartitionRoles,
     private readonly limits: NodeLimits,
+    private readonly onCorrupt: (partition: number) => void,
   ) {}
 
   async put(koa: Context, rawP: string, rawKey: string): Promise<void> {
@@ -186,6 +188,7 @@ class ObjectHandlers {
       if (err instanceof CorruptObjectError) {
         this.ctx.metrics.readCorrupt.inc({});
         this.ctx.log.error({ partition, key: meta.key, version: meta.version, reason: err.reason }, 'stored bytes do not match their digest');
+        this.onCorrupt(partition);
       }
       throw err;
     } finally {
