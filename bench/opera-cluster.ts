@@ -9,6 +9,7 @@ import { loadClusterSecrets } from '../src/crypto/secrets.js';
 import { mintToken } from '../src/crypto/tokens.js';
 import { bootstrapCluster, ADMIN_TOKEN_FILE } from '../src/meta/bootstrap.js';
 import { MetaClient } from '../src/meta/client.js';
+import { preferredPrimary } from '../src/node/replication/handover-core.js';
 import { projectRoot } from './meta-cluster.js';
 import { freePorts, GiveUp, waitFor } from './ports.js';
 import type { Managed, ProcessGroup } from './procs.js';
@@ -103,7 +104,7 @@ export async function startOperaCluster(
   }, 60_000);
   // Measuring starts once every partition has a primary and R in-sync replicas: before
   // that, writes wait for placement and the first points would measure the start-up.
-  await settled({ gateway, token }, 120_000, died);
+  await settled({ gateway, token, meta }, 120_000, died);
   await meta.command({ type: 'settings', repairGraceMs: REPAIR_GRACE_MS });
   const sentinelPort = ports[7]!;
   start('sentinel', 'sentinel', [
@@ -118,12 +119,20 @@ export async function startOperaCluster(
  * Waits until every partition has a primary and R in-sync replicas (the gateway's
  * /v1/cluster), so that a workload does not measure the aftermath of the previous one.
  */
-export async function settled(c: Pick<OperaCluster, 'gateway' | 'token'>, timeoutMs: number, died: () => void = () => {}): Promise<void> {
-  await waitFor('every partition with a primary and R in-sync replicas', async () => {
+export async function settled(c: Pick<OperaCluster, 'gateway' | 'token' | 'meta'>, timeoutMs: number, died: () => void = () => {}): Promise<void> {
+  await waitFor('every partition with a primary and R in-sync replicas, primaries where placement prefers them', async () => {
     died();
     const res = await fetch(`${c.gateway}/v1/cluster`, { headers: { authorization: `Bearer ${c.token}` }, signal: AbortSignal.timeout(2000) });
     if (!res.ok) return undefined;
     const p = ((await res.json()) as { partitions: { total: number; underReplicated: number; withoutPrimary: number } }).partitions;
-    return p.total === PARTITIONS && p.underReplicated === 0 && p.withoutPrimary === 0 ? true : undefined;
+    if (p.total !== PARTITIONS || p.underReplicated !== 0 || p.withoutPrimary !== 0) return undefined;
+    // A primary not yet on its preferred node is about to be handed over: a measurement
+    // started now would time the handovers' retries, not the steady state.
+    const m = await c.meta.watch(-1, 0);
+    const placed = m.partitions.every((record, i) => {
+      const preferred = preferredPrimary(i, m.nodes, REPLICATION);
+      return preferred === null || record.primary === preferred || !record.replicas.includes(preferred) || m.nodes[preferred]?.state !== 'up';
+    });
+    return placed ? true : undefined;
   }, timeoutMs);
 }
