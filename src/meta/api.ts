@@ -60,14 +60,7 @@ export function metaApi(member: MetaMember, log: Logger): Koa {
   });
 
   router.get('/v1/meta/state', allow(auth, INTERNAL), async (ctx) => {
-    const consistency = ctx.query['consistency'] ?? 'linearizable';
-    if (consistency !== 'linearizable' && consistency !== 'local') {
-      throw new ApiError(400, 'bad-request', 'consistency must be "linearizable" or "local"');
-    }
-    if (consistency === 'linearizable') {
-      if (!member.isLeader()) return forward(ctx, member, undefined);
-      await member.readBarrier().catch(rethrow);
-    }
+    if (!(await readHere(ctx, member))) return;
     ctx.body = { applied: member.machine.applied, state: member.machine.state };
   });
 
@@ -75,14 +68,7 @@ export function metaApi(member: MetaMember, log: Logger): Koa {
   router.get('/v1/meta/counters/:name', allow(auth, INTERNAL), async (ctx) => {
     const name = ctx.params['name'];
     if (!isCounterName(name)) throw new ApiError(400, 'bad-request', 'a counter name is 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit');
-    const consistency = ctx.query['consistency'] ?? 'linearizable';
-    if (consistency !== 'linearizable' && consistency !== 'local') {
-      throw new ApiError(400, 'bad-request', 'consistency must be "linearizable" or "local"');
-    }
-    if (consistency === 'linearizable') {
-      if (!member.isLeader()) return forward(ctx, member, undefined);
-      await member.readBarrier().catch(rethrow);
-    }
+    if (!(await readHere(ctx, member))) return;
     ctx.body = { name, value: counterValue(member.machine.state.counters, name), applied: member.machine.applied };
   });
 
@@ -162,6 +148,26 @@ function noLeader(err: NotLeaderError): ApiError {
 }
 
 /** One hop to the leader, carrying the caller's credential; never a second hop. */
+/**
+ * A read at the `?consistency=` the caller asked for (linearizable by default: on the
+ * leader, after a read barrier; local: this member's applied state). False when the
+ * request was forwarded to the leader and is answered already.
+ */
+async function readHere(ctx: Context, member: MetaMember): Promise<boolean> {
+  const consistency = ctx.query['consistency'] ?? 'linearizable';
+  if (consistency !== 'linearizable' && consistency !== 'local') {
+    throw new ApiError(400, 'bad-request', 'consistency must be "linearizable" or "local"');
+  }
+  if (consistency === 'linearizable') {
+    if (!member.isLeader()) {
+      await forward(ctx, member, undefined);
+      return false;
+    }
+    await member.readBarrier().catch(rethrow);
+  }
+  return true;
+}
+
 async function forward(ctx: Context, member: MetaMember, body: unknown): Promise<void> {
   const status = member.status();
   const leaderApi = member.addressOf(status.leader)?.api ?? null;
