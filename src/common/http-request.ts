@@ -20,8 +20,18 @@ export interface HttpCall {
   readonly signal: AbortSignal;
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 64 });
+/**
+ * Test-only: OPERA_SOURCE_ADDRESS binds this process's outgoing connections made here to one
+ * local address (e.g. 127.0.0.12), so a fault-injecting proxy in front of a peer can tell
+ * callers apart by their source address (the Jepsen harness cuts one node-to-node link
+ * this way). Unset (production): the operating system picks, as before.
+ */
+export const SOURCE_ADDRESS_ENV = 'OPERA_SOURCE_ADDRESS';
+const localAddress = process.env[SOURCE_ADDRESS_ENV] || undefined;
+const bind = localAddress === undefined ? {} : { localAddress };
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64, ...bind });
+const tlsAgent = new TlsAgent({ keepAlive: true, maxSockets: 64, ...bind });
 
 /** Resolves with the answer's status and headers; rejects on a transport error or abort. */
 export function httpRequest(method: string, url: string, opts: HttpCall): Promise<HttpAnswer> {

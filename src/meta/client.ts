@@ -12,6 +12,36 @@ export class MetaClientError extends Error {
   }
 }
 
+/**
+ * Test-only: OPERA_META_VIA="URL=VIA,..." makes every MetaClient of this process dial VIA
+ * wherever it would dial the meta API at URL (its configured endpoints, the leader named
+ * in an X-Opera-Leader hint, a status probe), as `meta start --peer-raft` does for Raft
+ * links. The Jepsen harness routes each process's meta calls through proxies of its own
+ * this way, to cut one process from meta. Unset (production): nothing is rewritten.
+ */
+export const META_VIA_ENV = 'OPERA_META_VIA';
+
+/** Parses OPERA_META_VIA ("URL=VIA,..."); URLs are compared without a trailing slash. */
+export function parseMetaVia(text: string | undefined): ReadonlyMap<string, string> {
+  const out = new Map<string, string>();
+  for (const item of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0 || eq === item.length - 1) throw new Error(`${META_VIA_ENV}: "${item}" is not URL=VIA`);
+    out.set(normalize(item.slice(0, eq)), normalize(item.slice(eq + 1)));
+  }
+  return out;
+}
+
+function normalize(url: string): string {
+  return (url.startsWith('http') ? url : `http://${url}`).replace(/\/+$/, '');
+}
+
+const via = parseMetaVia(process.env[META_VIA_ENV]);
+const dialled = (url: string): string => {
+  const u = normalize(url);
+  return via.get(u) ?? u;
+};
+
 export interface MetaClientOptions {
   readonly endpoints: string[];
   /** The bearer token, or a function giving the current one (credentials that get renewed). */
@@ -37,7 +67,7 @@ export class MetaClient {
 
   constructor(private readonly opts: MetaClientOptions) {
     if (opts.endpoints.length === 0) throw new Error('no meta endpoints given');
-    this.endpoints = opts.endpoints.map((e) => (e.startsWith('http') ? e : `http://${e}`).replace(/\/$/, ''));
+    this.endpoints = opts.endpoints.map(dialled);
     this.clientId = opts.clientId ?? randomUUID();
   }
 
@@ -78,7 +108,7 @@ export class MetaClient {
   }
 
   private useEndpoint(url: string): void {
-    const u = url.replace(/\/$/, '');
+    const u = dialled(url);
     let i = this.endpoints.indexOf(u);
     if (i < 0) {
       this.endpoints.push(u);
@@ -124,7 +154,7 @@ export class MetaClient {
   /** The status of one endpoint only, without failover (for per-member health). */
   async statusOf(endpoint: string, timeoutMs = 2000): Promise<MemberStatus | null> {
     try {
-      const res = await fetch(`${endpoint.replace(/\/$/, '')}/v1/meta/status`, {
+      const res = await fetch(`${dialled(endpoint)}/v1/meta/status`, {
         headers: { authorization: `Bearer ${this.#token()}` },
         signal: AbortSignal.timeout(timeoutMs),
       });

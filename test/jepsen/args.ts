@@ -6,7 +6,7 @@ import { DEFAULT_FAULT_KINDS, FAULT_KINDS, type FaultKind } from './nemesis/sche
 import { TEETH, type Tooth } from './teeth.js';
 import { DEFAULT_WORKLOADS, WORKLOADS, type JepsenOptions, type WorkloadName } from './run.js';
 
-export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set,exactly-once,durability,meta|all] [--nemesis kill,pause,partition,crash,flap,reorder,bridge,clock,slow-disk,storage,duplicate|all|none] [--meta 3|5] [--teeth lose-ack,phantom-write,fresh-seq] [--out DIR] [--keep-data]';
+export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set,exactly-once,durability,meta|all] [--nemesis kill,pause,partition,crash,flap,reorder,bridge,clock,slow-disk,storage,duplicate,links|all|none] [--meta 3|5] [--teeth lose-ack,phantom-write,fresh-seq] [--out DIR] [--keep-data]';
 
 /** "90", "90s", "2m", "1500ms": a plain number is seconds. */
 export function parseTime(text: string): number {

@@ -150,3 +150,31 @@ t.test('jitter reorders across connections, never within one', async (t) => {
   await until('all three', () => server.received().length === 6);
   t.equal(server.received(), 'b1a1a2', 'b1 overtook a1; a2 stayed behind a1');
 });
+
+t.test('a fault of one source address holds only that caller; heal delivers', async (t) => {
+  const server = await target();
+  const proxy = new FaultProxy('test', { host: '127.0.0.1', port: server.port });
+  await proxy.start();
+  const a = connect({ host: '127.0.0.1', port: proxy.port, localAddress: '127.0.0.11' });
+  const b = connect({ host: '127.0.0.1', port: proxy.port, localAddress: '127.0.0.12' });
+  t.teardown(async () => {
+    a.destroy();
+    b.destroy();
+    await proxy.stop();
+    for (const s of server.sockets) s.destroy();
+    await new Promise<void>((r) => server.server.close(() => r()));
+  });
+  for (const s of [a, b]) s.on('error', () => {});
+  await Promise.all([a, b].map((s) => new Promise<void>((r) => s.once('connect', () => r()))));
+  proxy.blockFrom('127.0.0.11');
+  a.write('from-a;');
+  b.write('from-b;');
+  await until('b through', () => server.received().includes('from-b;'));
+  await sleep(200);
+  t.notOk(server.received().includes('from-a;'), 'the blocked source is held');
+  t.ok(proxy.faultFor('127.0.0.11').block.has('forward'));
+  t.equal(proxy.faultFor('127.0.0.12').block.size, 0, 'another source sees no fault');
+  proxy.heal();
+  await until('a after heal', () => server.received().includes('from-a;'));
+  t.equal(proxy.faultFor('127.0.0.11').block.size, 0, 'heal clears the per-source fault');
+});

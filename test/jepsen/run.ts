@@ -86,6 +86,7 @@ export function clusterFaults(opts: Pick<JepsenOptions, 'nemesis' | 'workloads'>
     // Slow fsyncs need fsyncs; durability is checked with fsync on, as in production.
     fsync: opts.nemesis.includes('slow-disk') || opts.workloads.includes('durability'),
     ...(opts.nemesis.includes('storage') ? { scrubIntervalMs: 5000 } : {}),
+    links: opts.nemesis.includes('links'),
   };
 }
 

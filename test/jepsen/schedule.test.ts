@@ -2,7 +2,7 @@
 // the same times; every fault is healed before the run ends; only asked-for kinds appear.
 import t from 'tap';
 import { NODE_LEASE_MS } from './cluster/cluster.js';
-import { nemesisSchedule, type FaultKind } from './nemesis/schedule.js';
+import { describeFault, LINK_SHAPES, nemesisSchedule, type FaultKind } from './nemesis/schedule.js';
 
 const SEED = Number(process.env['JEPSEN_SCHEDULE_SEED'] ?? 20240611);
 t.comment(`seed ${SEED}`);
@@ -70,4 +70,17 @@ t.test('bridges hold for a bounded time and heal before the end', async (t) => {
   t.ok(steps.length > 0 && steps.every((s) => s.fault.kind === 'bridge'), `${steps.length} bridges`);
   const last = steps[steps.length - 1]!;
   t.ok(last.at + last.holdMs <= 60_000, 'the last bridge heals before the end');
+});
+
+t.test('links draws every link shape both ways, and only when asked for', async (t) => {
+  const steps = nemesisSchedule({ seed: SEED, kinds: ['links'], durationMs: 600_000 });
+  const faults = steps.flatMap((s) => (s.fault.kind === 'links' ? [s.fault] : []));
+  t.equal(faults.length, steps.length, 'only links faults');
+  t.same(new Set(faults.map((f) => f.shape)), new Set(LINK_SHAPES), 'every shape drawn');
+  t.same(new Set(faults.map((f) => f.ways)), new Set(['one', 'both']), 'one way and both ways drawn');
+  t.ok(faults.every((f) => (f.shape === 'primary-replica-delay' ? f.delayMs >= 100 && f.delayMs <= 1500 : f.delayMs === 0)), 'delays only on the delay shape, 0.1–1.5 s');
+  t.ok(steps.every((s) => s.holdMs >= 2500 && s.holdMs <= 7000), 'each holds 2.5–7 s');
+  const classic = nemesisSchedule({ seed: SEED, kinds: ['kill', 'pause', 'partition'], durationMs: 600_000 });
+  t.notOk(classic.some((s) => s.fault.kind === 'links'), 'the partition kind never draws a link shape');
+  t.same(describeFault({ kind: 'links', shape: 'primary-replica-cut', ways: 'one', delayMs: 0 }), 'primary-replica-cut one way');
 });

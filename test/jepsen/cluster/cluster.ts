@@ -14,6 +14,8 @@ import type { MetaState } from '../../../src/meta/types.js';
 import { Supervisor, type DevProcess, type DevRole } from '../../../src/dev/supervisor.js';
 import { DISK_FAULT_ENV } from '../../../src/common/fault-disk.js';
 import { RAFT_DIR } from '../../../src/meta/member-files.js';
+import { SOURCE_ADDRESS_ENV } from '../../../src/common/http-request.js';
+import { META_VIA_ENV } from '../../../src/meta/client.js';
 import { faketimeEnv, findFaketimeLibrary, TRUE_CLOCK, writeClockFile, type ClockSpec } from '../nemesis/clock.js';
 import { Links } from './links.js';
 
@@ -28,6 +30,10 @@ export const NODE_IDS = ['n1', 'n2', 'n3'] as const;
 /** A node's read lease; pauses longer than this (and than meta's election timeout) test stale leaders. */
 export const NODE_LEASE_MS = 2400;
 export const PARTITIONS = 8;
+/** The loopback address node i (n1, n2, …) dials its peers from in links runs: 127.0.0.11, .12, … */
+export function nodeSourceAddress(index: number): string {
+  return `127.0.0.${11 + index}`;
+}
 
 export interface ClusterProcess {
   readonly role: DevRole;
@@ -46,6 +52,8 @@ export interface ClusterProcess {
   startedAt: number;
   /** The disk fault file (OPERA_FAULT_DISK) of this process (slow-disk runs only). */
   readonly diskFile: string | null;
+  /** Environment of every start (links runs: its source address, its own paths to meta). */
+  readonly env: NodeJS.ProcessEnv;
 }
 
 /** What a run's nemesis needs from the processes beyond kills, pauses and links. */
@@ -58,6 +66,12 @@ export interface ClusterFaultOptions {
   readonly fsync?: boolean;
   /** Storage nodes scrub this often (storage faults: rot must be found while the run lasts). */
   readonly scrubIntervalMs?: number;
+  /**
+   * Link faults between two nodes and between a process and meta: every node dials its
+   * peers from a loopback address of its own, and the gateway, the sentinel and every
+   * node call meta's API through proxies of their own (cluster/links.ts).
+   */
+  readonly links?: boolean;
 }
 
 export interface JepsenCluster {
@@ -171,7 +185,7 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3, fa
     if (rec && rec.proc === p) rec.proc = null;
   };
   const launch = (rec: ClusterProcess, args: string[]): void => {
-    const env: NodeJS.ProcessEnv = {};
+    const env: NodeJS.ProcessEnv = { ...rec.env };
     if (rec.clockFile !== null && faketime !== null) {
       // Every start begins on the true clock: libfaketime measures from the process's start.
       rec.clock = TRUE_CLOCK;
@@ -183,12 +197,12 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3, fa
     rec.proc = sup.start(rec.role, rec.id, rec.url, args, env);
     rec.paused = false;
   };
-  const add = (role: DevRole, id: string, url: string, args: string[], firstArgs = args, dataDir: string | null = null): void => {
+  const add = (role: DevRole, id: string, url: string, args: string[], firstArgs = args, dataDir: string | null = null, env: NodeJS.ProcessEnv = {}): void => {
     const diskFile = faults.disk && (role === 'meta' || role === 'node') ? join(faultDir, `${id}.disk.json`) : null;
     if (diskFile !== null) writeFileSync(diskFile, '{"fsyncDelayMs": 0}\n');
     const rec: ClusterProcess = {
       role, id, url, args, proc: null, paused: false, dataDir,
-      clockFile: faults.clock ? join(faultDir, `${id}.faketime`) : null, clock: TRUE_CLOCK, startedAt: Date.now(), diskFile,
+      clockFile: faults.clock ? join(faultDir, `${id}.faketime`) : null, clock: TRUE_CLOCK, startedAt: Date.now(), diskFile, env,
     };
     processes.set(id, rec);
     launch(rec, firstArgs);
@@ -209,20 +223,33 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3, fa
       add('meta', id, `http://127.0.0.1:${metaPorts.get(id)!.api}`, args, args, join(metaDir, id, RAFT_DIR));
     }
     await waitUntil('a meta leader', async () => (await meta.status()).leader !== null, 30_000);
+    // links runs: each caller of meta's API gets a proxy per member, and dials it instead of the member (OPERA_META_VIA).
+    const metaVia = async (caller: string): Promise<NodeJS.ProcessEnv> => {
+      if (!faults.links) return {};
+      const pairs: string[] = [];
+      for (const m of members) {
+        const api = metaPorts.get(m)!.api;
+        const proxy = await links.addMetaApi(caller, m, api);
+        pairs.push(`http://127.0.0.1:${api}=http://${proxy.address}`);
+      }
+      return { [META_VIA_ENV]: pairs.join(',') };
+    };
 
     const gateway = `http://127.0.0.1:${gatewayPort}`;
-    add('gateway', 'gateway', gateway, ['gateway', 'start', '--meta', metaDir, '--listen', `127.0.0.1:${gatewayPort}`, '--secrets', join(metaDir, 'secrets.json'), '--id', 'gateway-jepsen']);
+    add('gateway', 'gateway', gateway, ['gateway', 'start', '--meta', metaDir, '--listen', `127.0.0.1:${gatewayPort}`, '--secrets', join(metaDir, 'secrets.json'), '--id', 'gateway-jepsen'], undefined, null, await metaVia('gateway'));
     await waitUntil('the gateway', () => httpOk(`${gateway}/readyz`, adminToken), 30_000);
 
-    for (const id of NODE_IDS) {
+    for (const [i, id] of NODE_IDS.entries()) {
       const port = nodePorts.get(id)!;
-      const proxy = await links.addNode(id, port);
+      const source = faults.links ? nodeSourceAddress(i) : undefined;
+      const proxy = await links.addNode(id, port, source);
+      const env = { ...(await metaVia(id)), ...(source !== undefined ? { [SOURCE_ADDRESS_ENV]: source } : {}) };
       const nodeDir = join(dir, 'nodes', id);
       const args = ['node', 'start', '--listen', `127.0.0.1:${port}`, '--advertise', `http://${proxy.address}`, '--dir', nodeDir,
         '--lease-ms', String(NODE_LEASE_MS), '--heartbeat-ms', '1000', ...fsyncArgs,
         ...(faults.scrubIntervalMs ? ['--scrub-interval', `${Math.ceil(faults.scrubIntervalMs / 1000)}s`] : [])];
       const join_ = mintToken(secrets.authority, { role: 'join', sub: id, iat: now - 5, exp: now + 600 });
-      add('node', id, `http://${proxy.address}`, args, [...args, '--gateway', gateway, '--join-token', join_, '--id', id], join(nodeDir, 'data'));
+      add('node', id, `http://${proxy.address}`, args, [...args, '--gateway', gateway, '--join-token', join_, '--id', id], join(nodeDir, 'data'), env);
     }
     await waitUntil('every node up in meta', async () => {
       const { state } = await meta.state();
@@ -233,7 +260,7 @@ export async function startJepsenCluster(dir: string, metaSize: MetaSize = 3, fa
     add('sentinel', 'sentinel', `http://127.0.0.1:${sentinelPort}`, [
       'sentinel', 'start', '--meta', metaDir, '--secrets', join(metaDir, 'secrets.json'), '--id', 'sentinel-jepsen',
       '--listen', `127.0.0.1:${sentinelPort}`, '--interval', '500ms', '--down-after', '3s',
-    ]);
+    ], undefined, null, await metaVia('sentinel'));
     await waitUntil('the sentinel', () => httpOk(`http://127.0.0.1:${sentinelPort}/healthz`), 30_000);
   } catch (err) {
     await stopAll();

@@ -120,6 +120,7 @@ export class Nemesis {
     if (f.kind === 'clock') return this.skewClock(f);
     if (f.kind === 'slow-disk') return this.slowDisk(f);
     if (f.kind === 'storage') return this.storage(f);
+    if (f.kind === 'links') return this.cutLinks(f);
     if (f.kind === 'duplicate') {
       const links = [...new Set(c.links.meta.values())];
       this.log('start', f, c.metaIds.slice());
@@ -202,6 +203,59 @@ export class Nemesis {
     return () => {
       for (const { proxy } of proxies.links) proxy.heal();
       this.log('heal', f, proxies.targets);
+    };
+  }
+
+  /**
+   * A link fault between two nodes (per caller on the receiving node's proxy, by the
+   * caller's source address) or between one process and meta (its own proxies to meta).
+   */
+  private async cutLinks(f: Fault & { kind: 'links' }): Promise<Heal | null> {
+    const links = this.cluster.links;
+    const both: Direction[] = ['forward', 'backward'];
+    if (f.shape === 'primary-replica-cut' || f.shape === 'primary-replica-delay') {
+      const state = await this.cluster.metaState();
+      const p = state === null ? undefined : this.pick(state.partitions.map((rec, i) => ({ rec, i })).filter(({ rec }) => rec.primary !== null && rec.replicas.some((r) => r !== rec.primary)));
+      if (p === undefined) {
+        this.log('skip', f, [], 'no partition with a primary and a replica');
+        return null;
+      }
+      const primary = p.rec.primary!;
+      const replica = this.pick(p.rec.replicas.filter((r) => r !== primary))!;
+      const fromPrimary = links.nodeSource(primary);
+      const fromReplica = links.nodeSource(replica);
+      if (fromPrimary === undefined || fromReplica === undefined) {
+        this.log('skip', f, [primary, replica], 'a node without a source address of its own (not a links run, or a node added later)');
+        return null;
+      }
+      // The primary's connections into the replica; both ways: the replica's into the primary too.
+      const cuts: { proxy: FaultProxy; source: string }[] = [{ proxy: links.nodeLink(replica), source: fromPrimary }];
+      if (f.ways === 'both') cuts.push({ proxy: links.nodeLink(primary), source: fromReplica });
+      const targets = [`p${p.i}`, `${primary}->${replica}`, ...(f.ways === 'both' ? [`${replica}->${primary}`] : [])];
+      this.log('start', f, targets);
+      for (const { proxy, source } of cuts) {
+        if (f.delayMs > 0) proxy.delayFrom(source, f.delayMs);
+        else proxy.blockFrom(source, both);
+      }
+      return () => {
+        for (const { proxy } of cuts) proxy.heal();
+        this.log('heal', f, targets);
+      };
+    }
+    const caller = f.shape === 'gateway-meta-cut' ? 'gateway' : f.shape === 'sentinel-meta-cut' ? 'sentinel' : await this.processTarget('primary');
+    const proxies = caller === null ? [] : links.metaApiOf(caller);
+    if (caller === null || proxies.length === 0) {
+      this.log('skip', f, caller === null ? [] : [caller], caller === null ? 'no primary' : 'it reaches meta directly (not a links run)');
+      return null;
+    }
+    // One way: its requests reach meta (and are applied), the answers never come back.
+    const dirs: Direction[] = f.ways === 'both' ? both : ['backward'];
+    const targets = [`${caller}=>meta`];
+    this.log('start', f, targets);
+    for (const p of proxies) p.block(dirs);
+    return () => {
+      for (const p of proxies) p.heal();
+      this.log('heal', f, targets);
     };
   }
 

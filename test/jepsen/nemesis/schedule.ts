@@ -4,8 +4,8 @@
 import { prng, randomInt } from '../../helpers/prng.js';
 import { NODE_LEASE_MS } from '../cluster/cluster.js';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder' | 'bridge' | 'clock' | 'slow-disk' | 'storage' | 'duplicate';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder', 'bridge', 'clock', 'slow-disk', 'storage', 'duplicate'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'crash' | 'flap' | 'reorder' | 'bridge' | 'clock' | 'slow-disk' | 'storage' | 'duplicate' | 'links';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'crash', 'flap', 'reorder', 'bridge', 'clock', 'slow-disk', 'storage', 'duplicate', 'links'];
 /** What a run uses unless told otherwise: the kinds whose seeds have been replayed since the start. */
 export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition'];
 
@@ -70,10 +70,28 @@ const PARTITION_SHAPES: readonly PartitionShape[] = [
   'isolate-meta-leader', 'isolate-meta-follower', 'meta-leader-mute', 'meta-leader-deaf', 'meta-delay', 'isolate-primary', 'node-delay',
 ];
 
+/**
+ * The link faults of the `links` kind (a kind of its own, so that seeds drawn from the
+ * partition shapes above replay the same schedules):
+ * - primary-replica-cut: a partition's primary cannot reach one of its replicas (one way:
+ *   the primary's connections to the replica hold; both ways: the replica's to the
+ *   primary too), while meta, the gateway, the sentinel and clients reach both.
+ * - primary-replica-delay: the primary's connections to one replica (both ways: and back)
+ *   slowed down.
+ * - node-meta-cut: one storage node (a partition's primary) cannot reach meta's API: its
+ *   heartbeats, lease renewals, map watches and commands stop (one way: its requests get
+ *   through and are applied, their answers never come back).
+ * - gateway-meta-cut, sentinel-meta-cut: the same for the gateway or the sentinel.
+ */
+export type LinkShape = 'primary-replica-cut' | 'primary-replica-delay' | 'node-meta-cut' | 'gateway-meta-cut' | 'sentinel-meta-cut';
+export const LINK_SHAPES: readonly LinkShape[] = ['primary-replica-cut', 'primary-replica-delay', 'node-meta-cut', 'gateway-meta-cut', 'sentinel-meta-cut'];
+export type LinkWays = 'one' | 'both';
+
 export type Fault =
   | { readonly kind: 'kill'; readonly target: ProcessTarget }
   | { readonly kind: 'pause'; readonly target: ProcessTarget }
   | { readonly kind: 'partition'; readonly shape: PartitionShape; readonly delayMs: number }
+  | { readonly kind: 'links'; readonly shape: LinkShape; readonly ways: LinkWays; readonly delayMs: number }
   | { readonly kind: 'crash'; readonly group: CrashGroup }
   /** The target is cut off for cutMs, reachable for openMs, again and again while the fault holds. */
   | { readonly kind: 'flap'; readonly target: FlapTarget; readonly cutMs: number; readonly openMs: number }
@@ -130,6 +148,10 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
       const shape = pick(PARTITION_SHAPES);
       fault = { kind, shape, delayMs: shape === 'meta-delay' ? randomInt(rand, 50, 400) : shape === 'node-delay' ? randomInt(rand, 100, 1500) : 0 };
       holdMs = randomInt(rand, ...PARTITION_MS);
+    } else if (kind === 'links') {
+      const shape = pick(LINK_SHAPES);
+      fault = { kind, shape, ways: pick(['one', 'both'] as const), delayMs: shape === 'primary-replica-delay' ? randomInt(rand, 100, 1500) : 0 };
+      holdMs = randomInt(rand, ...PARTITION_MS);
     } else if (kind === 'crash') {
       fault = { kind, group: pick(CRASH_GROUPS) };
       holdMs = randomInt(rand, ...KILL_DOWN_MS);
@@ -175,6 +197,8 @@ export function describeFault(f: Fault): string {
   switch (f.kind) {
     case 'partition':
       return f.delayMs > 0 ? `${f.shape} ${f.delayMs}ms` : f.shape;
+    case 'links':
+      return `${f.shape} ${f.ways === 'one' ? 'one way' : 'both ways'}${f.delayMs > 0 ? ` ${f.delayMs}ms` : ''}`;
     case 'crash':
       return `crash ${f.group}`;
     case 'flap':

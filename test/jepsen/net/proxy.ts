@@ -9,6 +9,11 @@
 // frames of each connection (the authentication handshake) are never duplicated. An
 // HTTP stream is never duplicated: a request sent twice on one connection is not a
 // retried request but a broken stream (retries are the workloads' business).
+//
+// A fault can also apply to the connections of one caller only, told apart by its source
+// address: a storage node started with OPERA_SOURCE_ADDRESS=127.0.0.x dials its peers
+// from that address, so blocking 127.0.0.x on a node's inbound proxy cuts that one
+// node-to-node link while every other caller still gets through.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /** forward: bytes from the dialler to the target; backward: the answers. */
@@ -125,8 +130,10 @@ class FrameSplitter {
 export class FaultProxy {
   private server: Server | null = null;
   private duplicatedFrames = 0;
-  private readonly conns = new Set<{ client: Socket; upstream: Socket; flows: Flow[] }>();
+  private readonly conns = new Set<{ client: Socket; upstream: Socket; flows: Flow[]; source: string }>();
   private current: LinkFault = NO_FAULT;
+  /** Faults of one source address only, on top of `current`. */
+  private readonly bySource = new Map<string, LinkFault>();
   private portNumber = 0;
 
   constructor(readonly name: string, private readonly target: { host: string; port: number }, private readonly frames: FrameOptions | null = null) {}
@@ -185,8 +192,29 @@ export class FaultProxy {
     this.set({ ...this.current, duplicate: Math.min(1, Math.max(0, probability)), rand });
   }
 
-  /** No fault: held bytes are delivered. */
+  /** Holds bytes of the connections from `source` (an IP address) only, until heal. */
+  blockFrom(source: string, dirs: readonly Direction[] = ['forward', 'backward']): void {
+    const f = this.bySource.get(source) ?? NO_FAULT;
+    this.bySource.set(source, { ...f, block: new Set([...f.block, ...dirs]) });
+    this.set(this.current);
+  }
+
+  /** Delays the connections from `source` only. */
+  delayFrom(source: string, ms: number): void {
+    this.bySource.set(source, { ...(this.bySource.get(source) ?? NO_FAULT), delayMs: Math.max(0, ms) });
+    this.set(this.current);
+  }
+
+  /** The fault a connection from `source` sees: the proxy's own plus that source's. */
+  faultFor(source: string): LinkFault {
+    const own = this.bySource.get(source);
+    if (own === undefined) return this.current;
+    return { ...this.current, block: new Set([...this.current.block, ...own.block]), delayMs: Math.max(this.current.delayMs, own.delayMs) };
+  }
+
+  /** No fault (for every source): held bytes are delivered. */
   heal(): void {
+    this.bySource.clear();
     this.set(NO_FAULT);
   }
 
@@ -215,14 +243,17 @@ export class FaultProxy {
     client.setNoDelay(true);
     const upstream = connect({ host: this.target.host, port: this.target.port });
     upstream.setNoDelay(true);
-    const conn = { client, upstream, flows: [] as Flow[] };
+    // "::ffff:127.0.0.12" on a dual-stack socket is 127.0.0.12.
+    const source = (client.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const conn = { client, upstream, flows: [] as Flow[], source };
     const cut = (): void => {
       client.destroy();
       upstream.destroy();
       this.conns.delete(conn);
     };
-    const forward = new Flow(upstream, () => this.current, 'forward', cut);
-    const backward = new Flow(client, () => this.current, 'backward', cut);
+    const fault = (): LinkFault => this.faultFor(source);
+    const forward = new Flow(upstream, fault, 'forward', cut);
+    const backward = new Flow(client, fault, 'backward', cut);
     conn.flows.push(forward, backward);
     this.conns.add(conn);
     const splitter = this.frames === null ? null : new FrameSplitter();
