@@ -6,7 +6,7 @@ import { DEFAULT_FAULT_KINDS, FAULT_KINDS, type FaultKind } from './nemesis/sche
 import { TEETH, type Tooth } from './teeth.js';
 import { DEFAULT_WORKLOADS, WORKLOADS, type JepsenOptions, type WorkloadName } from './run.js';
 
-export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set,exactly-once,durability,meta|all] [--nemesis kill,pause,partition,crash,flap,reorder,bridge,clock,slow-disk,storage,duplicate,links|all|none] [--meta 3|5] [--teeth lose-ack,phantom-write,fresh-seq] [--out DIR] [--keep-data]';
+export const USAGE = 'npm run jepsen -- [--seed N] [--time 60s] [--workload register,set,exactly-once,durability,meta|all] [--nemesis kill,pause,partition,crash,flap,reorder,bridge,clock,slow-disk,storage,duplicate,links|all|none] [--meta 3|5] [--teeth lose-ack,phantom-write,fresh-seq] [--cover] [--out DIR] [--keep-data]';
 
 /** "90", "90s", "2m", "1500ms": a plain number is seconds. */
 export function parseTime(text: string): number {
@@ -34,10 +34,15 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Je
   let metaSize: MetaSize = 3;
   let out: string | null = null;
   let keepData = false;
+  let coverKinds = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--keep-data') {
       keepData = true;
+      continue;
+    }
+    if (flag === '--cover') {
+      coverKinds = true;
       continue;
     }
     const value = argv[i + 1];
@@ -62,5 +67,5 @@ export function parseArgs(argv: readonly string[], randomSeed: () => number): Je
   if (teeth.includes('phantom-write') && !workloads.includes('register')) throw new Error('--teeth phantom-write needs the register workload');
   if (teeth.includes('fresh-seq') && !workloads.includes('exactly-once')) throw new Error('--teeth fresh-seq needs the exactly-once workload');
   const s = seed ?? randomSeed();
-  return { seed: s, timeMs, workloads, nemesis, teeth, metaSize, out: out ?? join(tmpdir(), `opera-jepsen-${s}-${Date.now().toString(36)}`), keepData };
+  return { seed: s, timeMs, workloads, nemesis, teeth, metaSize, out: out ?? join(tmpdir(), `opera-jepsen-${s}-${Date.now().toString(36)}`), keepData, coverKinds };
 }

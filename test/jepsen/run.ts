@@ -36,6 +36,8 @@ export interface JepsenOptions {
   readonly teeth?: readonly Tooth[];
   /** Meta members (default 3). */
   readonly metaSize?: MetaSize;
+  /** Schedule every nemesis kind once before drawing freely (see ScheduleOptions.cover). */
+  readonly coverKinds?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -63,7 +65,7 @@ const FINAL_READ_MS = 60_000;
 
 export async function runJepsen(opts: JepsenOptions): Promise<JepsenReport> {
   const log = opts.log ?? (() => {});
-  const schedule = nemesisSchedule({ seed: opts.seed, kinds: opts.nemesis, durationMs: opts.timeMs });
+  const schedule = nemesisSchedule({ seed: opts.seed, kinds: opts.nemesis, durationMs: opts.timeMs, cover: opts.coverKinds === true });
   await writeJson(opts.out, 'schedule.json', { seed: opts.seed, timeMs: opts.timeMs, workloads: opts.workloads, nemesis: opts.nemesis, teeth: opts.teeth ?? [], metaSize: opts.metaSize ?? 3, steps: schedule.map((s) => ({ ...s, describe: describeFault(s.fault) })) });
   log(`starting the cluster in ${join(opts.out, 'cluster')}`);
   const cluster = await startJepsenCluster(join(opts.out, 'cluster'), opts.metaSize ?? 3, clusterFaults(opts));

@@ -84,3 +84,13 @@ t.test('links draws every link shape both ways, and only when asked for', async 
   t.notOk(classic.some((s) => s.fault.kind === 'links'), 'the partition kind never draws a link shape');
   t.same(describeFault({ kind: 'links', shape: 'primary-replica-cut', ways: 'one', delayMs: 0 }), 'primary-replica-cut one way');
 });
+
+t.test('cover: the first steps take every kind once; without it, old seeds replay unchanged', async (t) => {
+  const kinds: FaultKind[] = ['kill', 'partition', 'duplicate', 'bridge', 'flap', 'reorder'];
+  const plain = nemesisSchedule({ seed: SEED, kinds, durationMs: 120_000 });
+  t.same(nemesisSchedule({ seed: SEED, kinds, durationMs: 120_000, cover: false }), plain, 'cover off is the old schedule');
+  for (let seed = SEED; seed < SEED + 20; seed++) {
+    const steps = nemesisSchedule({ seed, kinds, durationMs: 120_000, cover: true });
+    t.same(new Set(steps.slice(0, kinds.length).map((s) => s.fault.kind)), new Set(kinds), `seed ${seed}: each kind once first`);
+  }
+});

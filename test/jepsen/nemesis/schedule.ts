@@ -121,6 +121,12 @@ export interface ScheduleOptions {
   readonly seed: number;
   readonly kinds: readonly FaultKind[];
   readonly durationMs: number;
+  /**
+   * The first steps take every kind once, in an order drawn from the seed, before kinds are
+   * drawn freely: a short run (the quick passes of `npm test`) then exercises each kind it
+   * names. Off by default, so seeds reported without it replay the same schedule.
+   */
+  readonly cover?: boolean;
 }
 
 /** Pauses outlast a node's lease and meta's election timeout (1–2 s), so a paused leader comes back stale. */
@@ -140,8 +146,9 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const steps: Step[] = [];
   let at = randomInt(rand, ...GAP_MS);
+  const first = opts.cover === true ? shuffled(opts.kinds, rand) : [];
   for (let i = 0; i < 10_000; i++) {
-    const kind = pick(opts.kinds);
+    const kind = i < first.length ? first[i]! : pick(opts.kinds);
     let fault: Fault;
     let holdMs: number;
     if (kind === 'partition') {
@@ -191,6 +198,15 @@ export function nemesisSchedule(opts: ScheduleOptions): Step[] {
     at += holdMs + randomInt(rand, ...GAP_MS);
   }
   return steps;
+}
+
+function shuffled<T>(xs: readonly T[], rand: () => number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 export function describeFault(f: Fault): string {
