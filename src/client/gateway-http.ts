@@ -1,6 +1,6 @@
 // JSON calls to the gateway with a bearer token; errors become GatewayError with the
 // server's code, so callers can tell "retry" from "refused".
-import { httpRequest, readText } from '../common/http-request.js';
+import { httpRequest, readJsonOrNull } from '../common/http-request.js';
 
 export class GatewayError extends Error {
   constructor(message: string, readonly status: number, readonly code: string) {
@@ -25,7 +25,7 @@ export async function gatewayJson<T>(access: GatewayAccess, method: string, path
   for (let attempt = 0; ; attempt++) {
     const token = access.token;
     let status: number;
-    let text: string;
+    let json: { error?: { code: string; message: string } } | null;
     try {
       const res = await httpRequest(method, url, {
         headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -33,21 +33,12 @@ export async function gatewayJson<T>(access: GatewayAccess, method: string, path
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
-      text = await readText(res.body);
+      json = (await readJsonOrNull(res.body)) as typeof json;
     } catch (err) {
       throw new GatewayError(`cannot reach the gateway at ${access.gateway}: ${(err as Error).message}`, 503, 'unreachable');
     }
-    const json = parseJson(text) as { error?: { code: string; message: string } } | null;
     if (status === 401 && attempt === 0 && access.renew !== undefined && (await access.renew(token))) continue;
     if (status < 200 || status >= 300) throw new GatewayError(json?.error?.message ?? `HTTP ${status}`, status, json?.error?.code ?? 'http-error');
     return json as T;
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
   }
 }

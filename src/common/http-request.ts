@@ -59,3 +59,13 @@ export async function readText(res: IncomingMessage): Promise<string> {
   for await (const piece of res) parts.push(piece as Buffer);
   return Buffer.concat(parts).toString('utf8');
 }
+
+/** The whole answer parsed as JSON, or null when it is not JSON (an error page, nothing). */
+export async function readJsonOrNull(res: IncomingMessage): Promise<unknown> {
+  const text = await readText(res);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}

@@ -2,6 +2,7 @@
 // follows the leader hint, retries 503s with backoff, and submits commands through a
 // client session (the same sequence on every retry, so a command applies once).
 import { randomUUID } from 'node:crypto';
+import { httpRequest, readJsonOrNull, readText } from '../common/http-request.js';
 import type { ApplyResult, Command, MetaState } from './state.js';
 import type { MemberStatus } from './member.js';
 
@@ -78,19 +79,18 @@ export class MetaClient {
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       const base = this.endpoints[this.preferred % this.endpoints.length]!;
       try {
-        const res = await fetch(base + path, {
-          method,
+        const res = await httpRequest(method, base + path, {
           headers: { authorization: `Bearer ${this.#token()}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-          body: body !== undefined ? JSON.stringify(body) : undefined,
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(timeoutMs),
         });
-        const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-        if (res.ok) return json as T;
+        const json = (await readJsonOrNull(res.body)) as { error?: { code: string; message: string } } | null;
+        if (res.status >= 200 && res.status < 300) return json as T;
         const code = json?.error?.code ?? 'http-error';
         const message = json?.error?.message ?? `HTTP ${res.status}`;
         if (res.status !== 503) throw new MetaClientError(message, res.status, code);
         lastError = message;
-        const leader = res.headers.get('x-opera-leader');
+        const leader = res.header('x-opera-leader');
         if (leader) this.useEndpoint(leader);
         else this.preferred++;
       } catch (err) {
@@ -154,11 +154,12 @@ export class MetaClient {
   /** The status of one endpoint only, without failover (for per-member health). */
   async statusOf(endpoint: string, timeoutMs = 2000): Promise<MemberStatus | null> {
     try {
-      const res = await fetch(`${dialled(endpoint)}/v1/meta/status`, {
+      const res = await httpRequest('GET', `${dialled(endpoint)}/v1/meta/status`, {
         headers: { authorization: `Bearer ${this.#token()}` },
         signal: AbortSignal.timeout(timeoutMs),
       });
-      return res.ok ? ((await res.json()) as MemberStatus) : null;
+      const text = await readText(res.body);
+      return res.status === 200 ? (JSON.parse(text) as MemberStatus) : null;
     } catch {
       return null;
     }
