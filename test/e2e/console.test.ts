@@ -128,7 +128,17 @@ t.test('the console: sign in, nodes, data, a node killed and repaired', { saveFi
   await page.fill('#upload-key', 'Sol/Sun/Earth');
   await page.fill('#upload-json', '{"name":"Earth","moons":["Moon"],"radiusKm":6371}');
   await page.click('#upload-json-submit');
-  await page.waitForSelector('#record-json', { timeout: 15_000 });
+  // The store goes to the partition's primary through the gateway, which retries a
+  // handover or a busy replica for a few seconds: on a loaded machine that can be slow.
+  // An error the page shows fails the test with its own words, not a timeout.
+  await page.waitForSelector('#record-json, .message.error, #record .error', { timeout: 60_000 }).catch(async (err: Error) => {
+    await shot('upload-not-shown');
+    throw err;
+  });
+  if ((await count('#record-json')) === 0) {
+    await shot('upload-failed');
+    t.fail(`the upload failed: ${(await page.textContent('.message.error, #record .error')) ?? '?'}`);
+  }
   t.same(JSON.parse((await page.textContent('#record-json')) ?? ''), { name: 'Earth', moons: ['Moon'], radiusKm: 6371 }, 'the stored record is shown');
   t.match(await page.textContent('#record-json'), /\n {2}"name": "Earth"/, 'pretty-printed');
   await page.fill('#upload-key', 'Sol/Sun/Earth.png');
