@@ -126,10 +126,19 @@ class ObjectHandlers {
     return driver;
   }
 
-  /** consistency=any: any in-sync replica of the current epoch that holds the partition may answer. */
+  /**
+   * consistency=any: an in-sync replica of the current epoch that holds the partition may
+   * answer, if it has heard from its primary within the promise period (a primary: if it
+   * holds its read lease). A node resumed after a long pause still believes the map it had
+   * and holds a stale copy; until a beacon or the new map reaches it, it refuses.
+   */
   async #replicaCheck(partition: number): Promise<null> {
     const role = this.roles.roleOf(partition);
     if (role !== 'primary' && role !== 'replica') throw notPrimaryError(this.ctx, partition);
+    const now = this.ctx.now();
+    const core = role === 'primary' ? this.roles.primary(partition)?.core : undefined;
+    const fresh = role === 'primary' ? core != null && core.phase !== 'stale' && core.leaseValid(now) : this.ctx.leases.sinceBeacon(partition, now) <= this.ctx.leases.promiseMs;
+    if (!fresh) throw unavailable('not-current', `partition ${partition}: this copy has not been confirmed current within the lease period; ask another replica or the primary`);
     const state = await this.ctx.store.partitionState(partition);
     if (state === null || state.status !== 'active') throw unavailable('no-data', `partition ${partition} is not loaded on this node yet; ask another replica`);
     return null;
