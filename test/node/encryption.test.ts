@@ -123,7 +123,13 @@ t.test('ciphertext only on disk; corruption is detected and repaired', async (t)
   }
   // The local copy (consistency=any): the corrupt reads have just made the replica leave
   // the in-sync set, so the partition may be between epochs and a linearizable read wait.
-  const good = await get(c.node(map.partitions[p]!.primary!), token, p, bigKey, '?consistency=any');
+  // (A copy answers consistency=any once it is confirmed current: ask again on 503.)
+  let good = await get(c.node(map.partitions[p]!.primary!), token, p, bigKey, '?consistency=any');
+  for (let i = 0; i < 50 && good.status === 503; i++) {
+    await good.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 100));
+    good = await get(c.node(map.partitions[p]!.primary!), token, p, bigKey, '?consistency=any');
+  }
   t.ok(Buffer.from(await good.arrayBuffer()).equals(bigSealed), 'the primary still serves the intact copy');
 
   // The corrupt reads made the node scrub that partition at once (not at its next pass):
